@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Delegation to another plugin (IPAM) found on CNI_PATH: the same environment with
+ * CNI_COMMAND replaced, the complete stdin, and the delegate's error passed up
+ * unchanged, as the reference's pkg/invoke does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cni.h"
+#include "json.h"
+
+extern char **environ;
+
+#define DELEGATE_OUT_MAX (1u << 20)
+
+int cni_find_in_path(const char *type, const char *path, char *out, size_t outlen, struct pn_err *e)
+{
+	const char *p = path;
+
+	if (!type || !*type)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "no plugin name provided");
+	if (strchr(type, '/'))
+		return pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "invalid plugin name: %s", type);
+	if (!path || !*path)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "no paths provided");
+	while (*p) {
+		size_t n = strcspn(p, ":");
+		struct stat st;
+
+		if (n && (size_t)snprintf(out, outlen, "%.*s/%s", (int)n, p, type) < outlen &&
+		    !stat(out, &st) && S_ISREG(st.st_mode))
+			return 0;
+		p += n + (p[n] == ':');
+	}
+	return pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "failed to find plugin \"%s\" in path [%s]", type, path);
+}
+
+static const char *cmd_name(enum cni_cmd cmd)
+{
+	switch (cmd) {
+	case CNI_CMD_ADD: return "ADD";
+	case CNI_CMD_DEL: return "DEL";
+	case CNI_CMD_CHECK: return "CHECK";
+	case CNI_CMD_STATUS: return "STATUS";
+	case CNI_CMD_GC: return "GC";
+	default: return "VERSION";
+	}
+}
+
+/* Runs the plugin, feeding stdin and collecting stdout; *status is the wait status. */
+static int run_plugin(const char *exe, enum cni_cmd cmd, const char *in, size_t in_len,
+		      char **out, size_t *out_len, int *status, struct pn_err *e)
+{
+	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, r = 0, tries = 0;
+	size_t nenv = 0, k = 0, written = 0, cap = 0;
+	posix_spawn_file_actions_t fa;
+	char cmdvar[32], **envp, *buf = NULL;
+	char *argv[] = { (char *)exe, NULL };
+	pid_t pid;
+
+	for (char **v = environ; *v; v++)
+		nenv++;
+	envp = calloc(nenv + 2, sizeof(*envp));
+	if (!envp)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	snprintf(cmdvar, sizeof(cmdvar), "CNI_COMMAND=%s", cmd_name(cmd));
+	envp[k++] = cmdvar;
+	for (char **v = environ; *v; v++)
+		if (strncmp(*v, "CNI_COMMAND=", 12))
+			envp[k++] = *v;
+	if (pipe2(inp, O_CLOEXEC) < 0 || pipe2(outp, O_CLOEXEC) < 0) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -errno, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, inp[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
+	/* a just-written plugin binary may still be open for writing: retry like pkg/invoke */
+	while ((r = posix_spawn(&pid, exe, &fa, NULL, argv, envp)) == ETXTBSY && ++tries < 6)
+		sleep(1);
+	posix_spawn_file_actions_destroy(&fa);
+	if (r) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -r, "failed to exec %s: %s", exe, strerror(r));
+		goto out;
+	}
+	close(inp[0]);
+	close(outp[1]);
+	inp[0] = outp[1] = -1;
+	if (!in_len) {
+		close(inp[1]);
+		inp[1] = -1;
+	}
+	/* write stdin and read stdout together, so neither side can block the other */
+	for (;;) {
+		struct pollfd pfd[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = inp[1], .events = POLLOUT } };
+		int nfds = inp[1] >= 0 ? 2 : 1;
+		ssize_t n;
+
+		if (poll(pfd, (nfds_t)nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (nfds == 2 && pfd[1].revents) {
+			n = write(inp[1], in + written, in_len - written);
+			if (n > 0)
+				written += (size_t)n;
+			if (n < 0 || written == in_len) {
+				close(inp[1]);
+				inp[1] = -1;
+			}
+		}
+		if (pfd[0].revents) {
+			if (cap - *out_len < 4096) {
+				char *nb;
+
+				if (cap >= DELEGATE_OUT_MAX)
+					break;
+				nb = realloc(buf, cap ? cap * 2 : 8192);
+				if (!nb)
+					break;
+				buf = nb;
+				cap = cap ? cap * 2 : 8192;
+			}
+			n = read(outp[0], buf + *out_len, cap - *out_len - 1);
+			if (n <= 0)
+				break;
+			*out_len += (size_t)n;
+		}
+	}
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	if (!buf)
+		buf = calloc(1, 1);
+	if (buf)
+		buf[*out_len] = '\0';
+	*out = buf;
+	buf = NULL;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (inp[i] >= 0)
+			close(inp[i]);
+		if (outp[i] >= 0)
+			close(outp[i]);
+	}
+	free(buf);
+	free(envp);
+	return r;
+}
+
+int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
+		 json_t **result, struct pn_err *e)
+{
+	char exe[4096], *out = NULL;
+	size_t out_len = 0;
+	json_t *o = NULL;
+	int status = 0, r;
+
+	if (result)
+		*result = NULL;
+	r = cni_find_in_path(type, req->path, exe, sizeof(exe), e);
+	if (r < 0)
+		return r;
+	r = run_plugin(exe, cmd, req->raw, req->raw_len, &out, &out_len, &status, e);
+	if (r < 0)
+		return r;
+	if (out_len)
+		o = json_loadb(out, out_len, 0, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		json_t *code = pn_json_get(o, "code"), *msg = pn_json_get(o, "msg");
+
+		if (json_is_integer(code) && (!msg || json_is_string(msg))) {
+			pn_err_set(e, (int)json_integer_value(code), -EIO, "%s", msg ? json_string_value(msg) : "");
+			if (json_is_string(pn_json_get(o, "details")))
+				pn_err_details(e, "%s", json_string_value(pn_json_get(o, "details")));
+		} else if (out_len) {
+			pn_err_set(e, CNI_ERR_INTERNAL, -EIO,
+				   "netplugin failed but error parsing its diagnostic message \"%s\"", out);
+		} else if (WIFEXITED(status)) {
+			pn_err_set(e, CNI_ERR_INTERNAL, -EIO, "netplugin failed with no error message: exit status %d",
+				   WEXITSTATUS(status));
+		} else {
+			pn_err_set(e, CNI_ERR_INTERNAL, -EIO, "netplugin failed with no error message: signal: %s",
+				   strsignal(WTERMSIG(status)));
+		}
+		r = -EIO;
+		goto out;
+	}
+	if (cmd == CNI_CMD_ADD && result) {
+		json_t *ver;
+
+		if (!o) {
+			r = pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "failed to parse %s result", type);
+			goto out;
+		}
+		ver = pn_json_get(o, "cniVersion");
+		r = cni_result_parse(o, json_is_string(ver) ? json_string_value(ver) : req->version, result, e);
+	}
+out:
+	json_decref(o);
+	free(out);
+	return r;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The CNI contract, as the reference plugins' skel package implements it: CNI_*
+ * environment, config on stdin, version negotiation, verb dispatch, and result or
+ * error JSON on stdout.  A plugin fills a struct cni_plugin and calls cni_main().
+ *
+ * Results are handled in one canonical shape, the 1.x result as jansson objects
+ * ({interfaces, ips, routes, dns}); cni_result_print() converts it to the config's
+ * version and cni_result_parse() turns any version's result into it.
+ */
+#ifndef PODNET_CNI_H
+#define PODNET_CNI_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+
+enum cni_cmd { CNI_CMD_NONE, CNI_CMD_ADD, CNI_CMD_DEL, CNI_CMD_CHECK, CNI_CMD_VERSION,
+	       CNI_CMD_STATUS, CNI_CMD_GC, CNI_CMD_UNKNOWN };
+
+/* The largest config podnet reads from stdin; real configs are a few KiB. */
+#define CNI_STDIN_MAX (4u << 20)
+#define CNI_VERSION_LATEST "1.1.0"
+
+struct cni_req {
+	enum cni_cmd cmd;
+	const char *command;      /* CNI_COMMAND as given */
+	const char *container_id; /* CNI_CONTAINERID, "" when unset */
+	const char *netns;        /* CNI_NETNS */
+	const char *ifname;       /* CNI_IFNAME */
+	const char *args;         /* CNI_ARGS */
+	const char *path;         /* CNI_PATH */
+	const char *version;      /* the config's cniVersion ("0.1.0" when absent) */
+	const char *name;         /* the network name */
+	json_t *conf;             /* the whole stdin object */
+	const char *raw;          /* stdin bytes, handed verbatim to delegated plugins */
+	size_t raw_len;
+};
+
+struct cni_plugin {
+	const char *name;         /* for "CNI <name> plugin" on stderr when CNI_COMMAND is unset */
+	/* *result is a canonical result the caller prints and frees */
+	int (*add)(const struct cni_req *req, json_t **result, struct pn_err *e);
+	int (*del)(const struct cni_req *req, struct pn_err *e);
+	int (*check)(const struct cni_req *req, struct pn_err *e);
+	int (*status)(const struct cni_req *req, struct pn_err *e);
+	int (*gc)(const struct cni_req *req, struct pn_err *e);
+};
+
+/* Runs one invocation from the process environment and stdin; returns the exit status. */
+int cni_main(const struct cni_plugin *plugin);
+/* The same with explicit input (tests, fuzzing): env lookups come from getenv(). */
+int cni_run(const struct cni_plugin *plugin, const char *input, size_t len);
+
+/* Versions */
+extern const char *const cni_supported_versions[];
+bool cni_version_supported(const char *v);
+/* Compares two "X.Y.Z" versions; a string that does not parse sets *bad. */
+int cni_version_cmp(const char *a, const char *b, bool *bad);
+
+/* Results (lib/cni-result.c) */
+/* Builds the JSON the spec defines for version `version` from a canonical result. */
+int cni_result_convert(const json_t *canon, const char *version, json_t **out, struct pn_err *e);
+/* Prints a result as the reference does: 4-space indent, no trailing newline. */
+int cni_result_print(const json_t *canon, const char *version, struct pn_err *e);
+/* Parses a result of the given version (prevResult, a delegate's output) into canonical form. */
+int cni_result_parse(const json_t *in, const char *version, json_t **canon, struct pn_err *e);
+/* Prints an error as {code, msg, details}. */
+void cni_error_print(const struct pn_err *e);
+
+/* CNI_ARGS (lib/cni-args.c): "K=V;K2=V2", keys matched case-sensitively to known[]. */
+struct cni_arg { const char *key; const char *value; };
+/* Calls fn for every known key; unknown keys fail unless IgnoreUnknown=1|true. */
+int cni_args_parse(const char *args, const char *const known[],
+		   int (*fn)(const char *key, const char *value, void *ctx, struct pn_err *e),
+		   void *ctx, struct pn_err *e);
+
+/* Delegation (lib/cni-delegate.c): exec plugin `type` found on CNI_PATH with this request. */
+int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
+		 json_t **result, struct pn_err *e);
+/* Finds an executable regular file `type` in the ':'-separated path; fills out. */
+int cni_find_in_path(const char *type, const char *path, char *out, size_t outlen, struct pn_err *e);
+
+#endif
