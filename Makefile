@@ -56,6 +56,7 @@ $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
 
+$(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
