@@ -7,14 +7,14 @@
  *   pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID] [--add-only]
  *
  * Runs ADD for CNI_CONTAINERID=<prefix>0..N-1, then DEL for the same IDs (unless --add-only),
- * and prints "LABEL  OP  p50_ms  p95_ms  max_rss_kib" per op.  Note: ru_maxrss of a child
- * is at least the RSS of the address space it had before exec (here: ours), so it is a floor.
+ * and prints "LABEL  OP  p50_ms  p95_ms  max_rss_kib" per op (nearest-rank percentiles of the
+ * fork..wait4 wall time; max_rss = the largest ru_maxrss of the children).  Exits 1 with a message
+ * if any run fails.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,15 +54,18 @@ static double pct(const double *v, long n, double q)
 	return v[k < 0 ? 0 : k];
 }
 
-/* Run the plugin once; on success store the wall time and the child's ru_maxrss. */
+/*
+ * Run the plugin once with stdin = conf_fd (rewound) and stdout/stderr = null_fd; on success store
+ * the wall time and the child's ru_maxrss.  fork() rather than posix_spawn(): a CLONE_VM child
+ * inherits our RSS high-water mark into its ru_maxrss, a forked one only the pages it touches.
+ */
 static int run_one(const struct opts *o, const char *cmd, long i, char **envp, size_t nenv,
-		   double *ms, long *rss_kib)
+		   int conf_fd, int null_fd, double *ms, long *rss_kib)
 {
 	char env_cmd[64], env_id[512];
-	posix_spawn_file_actions_t fa;
 	char *argv[] = { (char *)o->plugin, NULL };
 	struct rusage ru;
-	int r, status;
+	int status;
 	double t0;
 	pid_t pid;
 
@@ -71,49 +74,41 @@ static int run_one(const struct opts *o, const char *cmd, long i, char **envp, s
 	envp[nenv] = env_cmd;
 	envp[nenv + 1] = env_id;
 	envp[nenv + 2] = NULL;
+	if (lseek(conf_fd, 0, SEEK_SET) < 0)
+		return -errno;
 
-	if ((r = posix_spawn_file_actions_init(&fa)) != 0)
-		return -r;
-	if ((r = posix_spawn_file_actions_addopen(&fa, 0, o->conf, O_RDONLY, 0)) != 0 ||
-	    (r = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0)) != 0 ||
-	    (r = posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0)) != 0) {
-		r = -r;
-		goto out;
-	}
 	t0 = now_ms();
-	if ((r = posix_spawn(&pid, o->plugin, &fa, NULL, argv, envp)) != 0) {
-		r = -r;
-		fprintf(stderr, "pn-bench: spawn %s: %s\n", o->plugin, strerror(-r));
-		goto out;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (dup2(conf_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0)
+			_exit(126);
+		execve(o->plugin, argv, envp);
+		_exit(127);
 	}
-	while (wait4(pid, &status, 0, &ru) < 0) {
-		if (errno != EINTR) {
-			r = -errno;
-			goto out;
-		}
-	}
+	while (wait4(pid, &status, 0, &ru) < 0)
+		if (errno != EINTR)
+			return -errno;
 	*ms = now_ms() - t0;
 	*rss_kib = ru.ru_maxrss;
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "pn-bench: %s %s CNI_CONTAINERID=%s%ld failed (%s %d)\n", o->plugin, cmd,
 			o->prefix, i, WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-		r = -ECHILD;
-		goto out;
+		return -ECHILD;
 	}
-	r = 0;
-out:
-	posix_spawn_file_actions_destroy(&fa);
-	return r;
+	return 0;
 }
 
-static int run_op(const struct opts *o, const char *cmd, char **envp, size_t nenv, double *ms)
+static int run_op(const struct opts *o, const char *cmd, char **envp, size_t nenv, int conf_fd,
+		  int null_fd, double *ms)
 {
 	long i, rss, max_rss = 0;
 	int r;
 
 	for (i = 0; i < o->runs; i++) {
-		if ((r = run_one(o, cmd, i, envp, nenv, &ms[i], &rss)) < 0)
+		if ((r = run_one(o, cmd, i, envp, nenv, conf_fd, null_fd, &ms[i], &rss)) < 0)
 			return r;
 		if (rss > max_rss)
 			max_rss = rss;
@@ -143,8 +138,8 @@ int main(int argc, char **argv)
 	struct opts o = { .label = "bench", .prefix = "bench-" };
 	char **envp = NULL, *end;
 	double *ms = NULL;
+	int c, r, conf_fd = -1, null_fd = -1;
 	size_t nenv = 0, i;
-	int c, r;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (c) {
@@ -165,6 +160,18 @@ int main(int argc, char **argv)
 	if (optind != argc || !o.plugin || !o.conf || !o.runs)
 		return usage();
 
+	if (access(o.plugin, X_OK) < 0) {
+		fprintf(stderr, "pn-bench: %s: %s\n", o.plugin, strerror(errno));
+		return 1;
+	}
+	if ((conf_fd = open(o.conf, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    (null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0) {
+		r = -errno;
+		fprintf(stderr, "pn-bench: %s: %s\n", conf_fd < 0 ? o.conf : "/dev/null", strerror(-r));
+		r = -ECHILD; /* reported */
+		goto out;
+	}
+
 	/* the current environment minus the variables we set per run, plus room for them */
 	for (i = 0; environ[i]; i++)
 		;
@@ -176,13 +183,17 @@ int main(int argc, char **argv)
 		if (strncmp(environ[i], "CNI_COMMAND=", 12) && strncmp(environ[i], "CNI_CONTAINERID=", 16))
 			envp[nenv++] = environ[i];
 
-	if ((r = run_op(&o, "ADD", envp, nenv, ms)) < 0)
+	if ((r = run_op(&o, "ADD", envp, nenv, conf_fd, null_fd, ms)) < 0)
 		goto out;
-	if (!o.add_only && (r = run_op(&o, "DEL", envp, nenv, ms)) < 0)
+	if (!o.add_only && (r = run_op(&o, "DEL", envp, nenv, conf_fd, null_fd, ms)) < 0)
 		goto out;
 out:
-	if (r < 0)
-		fprintf(stderr, "pn-bench: %s failed: %s\n", o.label, strerror(-r));
+	if (r < 0 && r != -ECHILD) /* already reported */
+		fprintf(stderr, "pn-bench: %s: %s\n", o.label, strerror(-r));
+	if (conf_fd >= 0)
+		close(conf_fd);
+	if (null_fd >= 0)
+		close(null_fd);
 	free(envp);
 	free(ms);
 	return r < 0 ? 1 : 0;
