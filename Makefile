@@ -4,7 +4,11 @@ CC       ?= cc
 CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 CNI_BIN_DIR ?= /opt/cni/bin
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+else
 BUILD    ?= build
+endif
 
 PKGS     := jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
@@ -31,7 +35,7 @@ HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
 HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 
 PLUGINS  := $(BUILD)/bin/host-local
-TOOLS    := $(BUILD)/bin/pn-bench
+TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/tests/pn-json
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -55,6 +59,10 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+$(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(LIBPODNET)

@@ -144,7 +144,8 @@ static int index_rebuild(struct hl_store *s, struct pn_err *e)
 	if (r == 0)
 		r = hl_store_foreach(s, rebuild_collect, &rb, e);
 	if (r == 0) {
-		qsort(rb.v, rb.n, sizeof(*rb.v), cmp_entry);
+		if (rb.n)
+			qsort(rb.v, rb.n, sizeof(*rb.v), cmp_entry);
 		for (size_t i = 0; i < rb.n && r == 0;) {
 			struct pn_ip ips[HL_MAX_OWNED];
 			size_t j = i, k = 0;
