@@ -1,20 +1,90 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "index.h"
 
-#define STAMP_NAME ".stamp"
+/*
+ * Layout (host byte order: the file never leaves the node):
+ *   header  HEADER_SIZE bytes: magic, nslots, used, stamp validity, stamp text
+ *   slots   nslots * sizeof(struct slot), open addressing with linear probing
+ */
+#define MAGIC "podnet-index-1\n"
+#define HEADER_SIZE 4096
+#define STAMP_MAX (HEADER_SIZE - 64)
+#define MIN_SLOTS 256u
+
+enum { SLOT_EMPTY = 0, SLOT_LIVE = 1, SLOT_DELETED = 2 };
+
+struct header {
+	char magic[16];
+	uint32_t nslots;
+	uint32_t used;
+	uint32_t stamp_valid;
+	uint32_t reserved[9];
+	char stamp[STAMP_MAX];
+};
+
+struct slot_ip {
+	uint8_t family;
+	uint8_t a[16];
+};
+
+struct slot {
+	uint8_t state;
+	uint8_t nips;
+	uint8_t overflow;    /* the owner had more addresses than fit */
+	uint8_t keylen;
+	char key[HL_KEY_MAX];
+	struct slot_ip ips[HL_INDEX_IPS];
+};
+
+_Static_assert(sizeof(struct header) == HEADER_SIZE, "index header size");
+
+static off_t slot_off(uint32_t i) { return HEADER_SIZE + (off_t)i * (off_t)sizeof(struct slot); }
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;   /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static int write_counts(struct hl_index *ix)
+{
+	uint32_t v[2] = { ix->nslots, ix->used };
+
+	return pwrite(ix->fd, v, sizeof(v), offsetof(struct header, nslots)) == sizeof(v) ? 0 : -EIO;
+}
+
+/* Makes an empty table of n slots (invalid stamp). */
+static int init_table(struct hl_index *ix, uint32_t n)
+{
+	struct header h = { .magic = MAGIC, .nslots = n };
+
+	/* sparse: untouched slots read as zeroes, i.e. empty */
+	if (ftruncate(ix->fd, 0) < 0 || ftruncate(ix->fd, slot_off(n)) < 0 ||
+	    pwrite(ix->fd, &h, sizeof(h), 0) != sizeof(h))
+		return -errno ? -errno : -EIO;
+	ix->nslots = n;
+	ix->used = 0;
+	ix->stamp_dirty = true;
+	return 0;
+}
 
 int hl_index_open(struct hl_index *ix, const char *data_dir, const char *network)
 {
 	char path[PATH_MAX];
+	struct header h;
+	struct stat st;
 
 	ix->fd = -1;
 	ix->stamp_dirty = false;
@@ -22,10 +92,18 @@ int hl_index_open(struct hl_index *ix, const char *data_dir, const char *network
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/.podnet-index/%s", data_dir, network);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+	ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (ix->fd < 0)
 		return -errno;
-	ix->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return ix->fd < 0 ? -errno : 0;
+	if (pread(ix->fd, &h, sizeof(h), 0) == sizeof(h) && !memcmp(h.magic, MAGIC, sizeof(h.magic)) &&
+	    h.nslots >= MIN_SLOTS && !(h.nslots & (h.nslots - 1)) && h.used <= h.nslots &&
+	    fstat(ix->fd, &st) == 0 && st.st_size == slot_off(h.nslots)) {
+		ix->nslots = h.nslots;
+		ix->used = h.used;
+		return 0;
+	}
+	/* new or damaged: an empty table whose stamp matches nothing, so it gets rebuilt */
+	return init_table(ix, MIN_SLOTS);
 }
 
 void hl_index_close(struct hl_index *ix)
@@ -41,101 +119,189 @@ int hl_index_key(char *buf, size_t len, const char *id, const char *ifname)
 
 	if (n < 0 || (size_t)n >= len || n > HL_KEY_MAX)
 		return -ENAMETOOLONG;
-	/* a key is a file name: owners read from disk may hold anything */
-	if (strchr(buf, '/') || buf[0] == '.' || !id[0])
+	if (!id[0])
 		return -EINVAL;
+	return 0;
+}
+
+/* Finds key: *at is its slot (found) or the slot to insert it into; -ENOSPC when full. */
+static int probe(struct hl_index *ix, const char *key, uint32_t *at, struct slot *sl, bool *found)
+{
+	uint32_t mask = ix->nslots - 1, i = (uint32_t)hash(key) & mask, free_at = UINT32_MAX;
+	size_t klen = strlen(key);
+
+	*found = false;
+	for (uint32_t n = 0; n < ix->nslots; n++, i = (i + 1) & mask) {
+		if (pread(ix->fd, sl, sizeof(*sl), slot_off(i)) != sizeof(*sl))
+			return -EIO;
+		if (sl->state == SLOT_EMPTY) {
+			*at = free_at != UINT32_MAX ? free_at : i;
+			return 0;
+		}
+		if (sl->state == SLOT_DELETED) {
+			if (free_at == UINT32_MAX)
+				free_at = i;
+			continue;
+		}
+		if (sl->keylen == klen && !memcmp(sl->key, key, klen)) {
+			*at = i;
+			*found = true;
+			return 0;
+		}
+	}
+	if (free_at == UINT32_MAX)
+		return -ENOSPC;
+	*at = free_at;
 	return 0;
 }
 
 int hl_index_get(struct hl_index *ix, const char *key, struct pn_ip *ips, size_t max, size_t *n)
 {
-	char target[PATH_MAX], *p, *next;
-	ssize_t len;
+	struct slot sl;
+	uint32_t at;
+	bool found;
+	int r;
 
 	*n = 0;
 	if (ix->fd < 0)
 		return -EBADF;
-	len = readlinkat(ix->fd, key, target, sizeof(target) - 1);
-	if (len < 0)
-		return errno == ENOENT ? 0 : -errno;
-	target[len] = '\0';
-	for (p = target; p && *p && *n < max; p = next) {
-		next = strchr(p, ',');
-		if (next)
-			*next++ = '\0';
-		if (pn_ip_parse(p, &ips[*n]) == 0)
-			(*n)++;
+	if ((r = probe(ix, key, &at, &sl, &found)) < 0)
+		return r;
+	if (!found)
+		return 0;
+	if (sl.overflow)
+		return -E2BIG;
+	for (size_t i = 0; i < sl.nips && i < HL_INDEX_IPS && *n < max; i++) {
+		ips[*n].family = sl.ips[i].family;
+		memcpy(ips[*n].a, sl.ips[i].a, 16);
+		(*n)++;
 	}
 	return 0;
+}
+
+static int write_slot(struct hl_index *ix, uint32_t at, const struct slot *sl)
+{
+	return pwrite(ix->fd, sl, sizeof(*sl), slot_off(at)) == sizeof(*sl) ? 0 : -EIO;
+}
+
+/* Doubles the table, carrying the live entries over. */
+static int grow(struct hl_index *ix)
+{
+	uint32_t old = ix->nslots, i;
+	struct slot *all = calloc(old, sizeof(*all));
+	int r = 0;
+
+	if (!all)
+		return -ENOMEM;
+	if (pread(ix->fd, all, old * sizeof(*all), slot_off(0)) != (ssize_t)(old * sizeof(*all))) {
+		free(all);
+		return -EIO;
+	}
+	r = init_table(ix, old * 2);
+	for (i = 0; r == 0 && i < old; i++) {
+		struct slot tmp;
+		uint32_t at;
+		bool found;
+
+		if (all[i].state != SLOT_LIVE)
+			continue;
+		all[i].key[all[i].keylen < HL_KEY_MAX ? all[i].keylen : HL_KEY_MAX - 1] = '\0';
+		r = probe(ix, all[i].key, &at, &tmp, &found);
+		if (r == 0)
+			r = write_slot(ix, at, &all[i]);
+		ix->used++;
+	}
+	free(all);
+	return r ? r : write_counts(ix);
 }
 
 int hl_index_put(struct hl_index *ix, const char *key, const struct pn_ip *ips, size_t n)
 {
-	char target[PATH_MAX];
-	size_t len = 0;
+	struct slot sl;
+	uint32_t at;
+	bool found;
+	int r;
 
 	if (ix->fd < 0)
 		return -EBADF;
-	if (unlinkat(ix->fd, key, 0) < 0 && errno != ENOENT)
-		return -errno;
-	if (!n)
-		return 0;
-	for (size_t i = 0; i < n && len + PN_IP_STRLEN + 1 < sizeof(target); i++) {
-		char a[PN_IP_STRLEN];
-
-		len += (size_t)snprintf(target + len, sizeof(target) - len, "%s%s", i ? "," : "",
-					pn_ip_format(&ips[i], a));
+	if ((r = probe(ix, key, &at, &sl, &found)) < 0)
+		return r;
+	if (!n) {
+		if (!found)
+			return 0;
+		sl.state = SLOT_DELETED;
+		return pwrite(ix->fd, &sl.state, 1, slot_off(at)) == 1 ? 0 : -EIO;
 	}
-	return symlinkat(target, ix->fd, key) < 0 ? -errno : 0;
+	if (!found && (ix->used + 1) * 4 > ix->nslots * 3) {
+		if ((r = grow(ix)) < 0 || (r = probe(ix, key, &at, &sl, &found)) < 0)
+			return r;
+	}
+	if (!found) {
+		bool was_empty = sl.state == SLOT_EMPTY;
+
+		memset(&sl, 0, sizeof(sl));
+		sl.keylen = (uint8_t)strlen(key);
+		memcpy(sl.key, key, sl.keylen);
+		if (was_empty) {
+			ix->used++;
+			if ((r = write_counts(ix)) < 0)
+				return r;
+		}
+	}
+	sl.state = SLOT_LIVE;
+	sl.overflow = n > HL_INDEX_IPS;
+	sl.nips = (uint8_t)(n > HL_INDEX_IPS ? HL_INDEX_IPS : n);
+	for (size_t i = 0; i < sl.nips; i++) {
+		sl.ips[i].family = ips[i].family;
+		memcpy(sl.ips[i].a, ips[i].a, 16);
+	}
+	return write_slot(ix, at, &sl);
 }
 
-int hl_index_clear(struct hl_index *ix)
+int hl_index_clear(struct hl_index *ix, size_t owners)
 {
-	int fd = openat(ix->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	struct dirent *d;
-	DIR *dir;
+	uint32_t n = MIN_SLOTS;
 
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
-	while ((d = readdir(dir)))
-		if (strcmp(d->d_name, ".") && strcmp(d->d_name, ".."))
-			unlinkat(ix->fd, d->d_name, 0);
-	closedir(dir);
-	return 0;
+	if (ix->fd < 0)
+		return -EBADF;
+	while ((size_t)n * 3 < owners * 4 + 4 && n < (1u << 30))
+		n *= 2;
+	return init_table(ix, n);
 }
 
 bool hl_index_stamp_matches(struct hl_index *ix, const char *stamp)
 {
-	char target[PATH_MAX];
-	ssize_t len;
+	struct header h;
 
-	if (ix->fd < 0)
+	if (ix->fd < 0 || pread(ix->fd, &h, sizeof(h), 0) != sizeof(h))
 		return false;
-	len = readlinkat(ix->fd, STAMP_NAME, target, sizeof(target) - 1);
-	if (len < 0)
-		return false;
-	target[len] = '\0';
-	return !strcmp(target, stamp);
+	h.stamp[STAMP_MAX - 1] = '\0';
+	return h.stamp_valid == 1 && !strcmp(h.stamp, stamp);
 }
 
-/* Called before a change that the stamp does not cover yet: a crash leaves no stamp. */
+/* Called before a change that the stamp does not cover yet: a crash leaves no valid stamp. */
 void hl_index_invalidate(struct hl_index *ix)
 {
-	if (ix->fd >= 0 && !ix->stamp_dirty)
-		unlinkat(ix->fd, STAMP_NAME, 0);
+	uint32_t zero = 0;
+
+	if (ix->fd >= 0 && !ix->stamp_dirty &&
+	    pwrite(ix->fd, &zero, sizeof(zero), offsetof(struct header, stamp_valid)) != sizeof(zero)) {
+		hl_index_close(ix);   /* cannot be trusted any more: lookups read the files */
+		return;
+	}
 	ix->stamp_dirty = true;
 }
 
 void hl_index_stamp_write(struct hl_index *ix, const char *stamp)
 {
-	if (ix->fd < 0)
+	char buf[STAMP_MAX] = { 0 };
+	uint32_t one = 1;
+
+	if (ix->fd < 0 || strlen(stamp) >= STAMP_MAX)
 		return;
-	unlinkat(ix->fd, STAMP_NAME, 0);
-	if (symlinkat(stamp, ix->fd, STAMP_NAME) == 0)
+	strcpy(buf, stamp);
+	/* the text first, then the flag that makes it count */
+	if (pwrite(ix->fd, buf, sizeof(buf), offsetof(struct header, stamp)) == sizeof(buf) &&
+	    pwrite(ix->fd, &one, sizeof(one), offsetof(struct header, stamp_valid)) == sizeof(one))
 		ix->stamp_dirty = false;
 }

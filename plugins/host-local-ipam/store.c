@@ -137,25 +137,27 @@ static int cmp_entry(const void *a, const void *b)
 static int index_rebuild(struct hl_store *s, struct pn_err *e)
 {
 	struct rebuild rb = { 0 };
+	size_t owners = 0;
 	int r;
 
 	hl_index_invalidate(&s->index);
-	r = hl_index_clear(&s->index);
+	r = hl_store_foreach(s, rebuild_collect, &rb, e);
+	if (r == 0 && rb.n) {
+		qsort(rb.v, rb.n, sizeof(*rb.v), cmp_entry);
+		for (size_t i = 0; i < rb.n; i++)
+			owners += !i || strcmp(rb.v[i].key, rb.v[i - 1].key);
+	}
 	if (r == 0)
-		r = hl_store_foreach(s, rebuild_collect, &rb, e);
-	if (r == 0) {
-		if (rb.n)
-			qsort(rb.v, rb.n, sizeof(*rb.v), cmp_entry);
-		for (size_t i = 0; i < rb.n && r == 0;) {
-			struct pn_ip ips[HL_MAX_OWNED];
-			size_t j = i, k = 0;
+		r = hl_index_clear(&s->index, owners);
+	for (size_t i = 0; i < rb.n && r == 0;) {
+		struct pn_ip ips[HL_MAX_OWNED];
+		size_t j = i, k = 0;
 
-			for (; j < rb.n && !strcmp(rb.v[j].key, rb.v[i].key); j++)
-				if (k < HL_MAX_OWNED)
-					ips[k++] = rb.v[j].ip;
-			r = hl_index_put(&s->index, rb.v[i].key, ips, k);
-			i = j;
-		}
+		for (; j < rb.n && !strcmp(rb.v[j].key, rb.v[i].key); j++)
+			if (k < HL_MAX_OWNED)
+				ips[k++] = rb.v[j].ip;
+		r = hl_index_put(&s->index, rb.v[i].key, ips, k);
+		i = j;
 	}
 	for (size_t i = 0; i < rb.n; i++)
 		free(rb.v[i].key);
@@ -237,7 +239,11 @@ static int write_file(int dirfd, const char *name, const char *data, int flags, 
 
 	if (fd < 0)
 		return errno == EEXIST ? -EEXIST : pn_err_set(e, CNI_ERR_INTERNAL, -errno, "open %s: %s", name, strerror(errno));
-	if (write(fd, data, len) != (ssize_t)len) {
+	/*
+	 * Overwrite in place, then cut to length: truncating to zero first (O_TRUNC, as the
+	 * reference's os.WriteFile does) makes ext4 flush the file on close (auto_da_alloc).
+	 */
+	if (pwrite(fd, data, len, 0) != (ssize_t)len || ftruncate(fd, (off_t)len) < 0) {
 		int err = errno ? errno : EIO;
 
 		close(fd);
@@ -253,8 +259,12 @@ static void index_update(struct hl_store *s, const char *key, const struct pn_ip
 	struct pn_ip ips[HL_MAX_OWNED];
 	size_t n = 0, k = 0;
 
-	if (s->index.fd < 0 || hl_index_get(&s->index, key, ips, HL_MAX_OWNED, &n) < 0)
+	if (s->index.fd < 0)
 		return;
+	if (hl_index_get(&s->index, key, ips, HL_MAX_OWNED, &n) < 0) {
+		hl_index_invalidate(&s->index);   /* rebuilt by the next operation */
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		if (!pn_ip_eq(&ips[i], ip))
 			ips[k++] = ips[i];
@@ -284,7 +294,7 @@ int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, con
 		return r;
 	}
 	snprintf(last, sizeof(last), LAST_RESERVED "%zu", set);
-	r = write_file(s->dirfd, last, name, O_TRUNC, e);
+	r = write_file(s->dirfd, last, name, 0, e);
 	if (r < 0) {
 		unlinkat(s->dirfd, name, 0);
 		return r;
@@ -294,15 +304,19 @@ int hl_store_reserve(struct hl_store *s, const char *id, const char *ifname, con
 	return 1;
 }
 
-/* The addresses under one index key whose files still name the owner. */
-static size_t owned_from_index(struct hl_store *s, const char *key, const char *id, const char *ifname,
-			       struct pn_ip *ips, size_t max)
+/*
+ * The addresses under one index key whose files still name the owner; -E2BIG when
+ * the index cannot answer (the caller reads the files).
+ */
+static int owned_from_index(struct hl_store *s, const char *key, const char *id, const char *ifname,
+			    struct pn_ip *ips, size_t max, size_t *found)
 {
 	struct pn_ip cand[HL_MAX_OWNED];
 	size_t n = 0, k = 0;
+	int r = hl_index_get(&s->index, key, cand, HL_MAX_OWNED, &n);
 
-	if (hl_index_get(&s->index, key, cand, HL_MAX_OWNED, &n) < 0)
-		return 0;
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		char name[PN_IP_STRLEN], content[OWNER_MAX];
 
@@ -312,7 +326,8 @@ static size_t owned_from_index(struct hl_store *s, const char *key, const char *
 	}
 	if (k != n)   /* released behind our back: drop the stale addresses */
 		hl_index_put(&s->index, key, ips, k);
-	return k;
+	*found = k;
+	return 0;
 }
 
 struct find_ctx {
@@ -343,10 +358,9 @@ static int find_owned(struct hl_store *s, const char *id, const char *ifname, bo
 			      .max = HL_MAX_OWNED };
 	char key[HL_KEY_MAX + 2];
 
-	if (s->index.fd >= 0 && hl_index_key(key, sizeof(key), id, legacy_only ? NULL : ifname) == 0) {
-		*n = owned_from_index(s, key, id, legacy_only ? NULL : ifname, ips, HL_MAX_OWNED);
+	if (s->index.fd >= 0 && hl_index_key(key, sizeof(key), id, legacy_only ? NULL : ifname) == 0 &&
+	    owned_from_index(s, key, id, legacy_only ? NULL : ifname, ips, HL_MAX_OWNED, n) == 0)
 		return 0;
-	}
 	*n = 0;
 	if (hl_store_foreach(s, find_cb, &f, e) < 0)
 		return -EIO;
