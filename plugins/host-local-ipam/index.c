@@ -46,6 +46,10 @@ struct slot {
 };
 
 _Static_assert(sizeof(struct header) == HEADER_SIZE, "index header size");
+_Static_assert(sizeof(struct slot) == 236, "index slot size");
+
+/* slots read per pread while probing: one page */
+#define WINDOW 16
 
 static off_t slot_off(uint32_t i) { return HEADER_SIZE + (off_t)i * (off_t)sizeof(struct slot); }
 
@@ -86,13 +90,16 @@ int hl_index_open(struct hl_index *ix, const char *data_dir, const char *network
 	struct header h;
 	struct stat st;
 
-	ix->fd = -1;
+	ix->fd = ix->dirfd = -1;
 	ix->stamp_dirty = false;
+	ix->name = network;
 	snprintf(path, sizeof(path), "%s/.podnet-index", data_dir);
 	if (mkdir(path, 0755) < 0 && errno != EEXIST)
 		return -errno;
-	snprintf(path, sizeof(path), "%s/.podnet-index/%s", data_dir, network);
-	ix->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	ix->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ix->dirfd < 0)
+		return -errno;
+	ix->fd = openat(ix->dirfd, network, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (ix->fd < 0)
 		return -errno;
 	if (pread(ix->fd, &h, sizeof(h), 0) == sizeof(h) && !memcmp(h.magic, MAGIC, sizeof(h.magic)) &&
@@ -110,7 +117,9 @@ void hl_index_close(struct hl_index *ix)
 {
 	if (ix->fd >= 0)
 		close(ix->fd);
-	ix->fd = -1;
+	if (ix->dirfd >= 0)
+		close(ix->dirfd);
+	ix->fd = ix->dirfd = -1;
 }
 
 int hl_index_key(char *buf, size_t len, const char *id, const char *ifname)
@@ -128,23 +137,37 @@ int hl_index_key(char *buf, size_t len, const char *id, const char *ifname)
 static int probe(struct hl_index *ix, const char *key, uint32_t *at, struct slot *sl, bool *found)
 {
 	uint32_t mask = ix->nslots - 1, i = (uint32_t)hash(key) & mask, free_at = UINT32_MAX;
+	struct slot win[WINDOW];
 	size_t klen = strlen(key);
+	uint32_t have = 0, w = 0;
 
 	*found = false;
-	for (uint32_t n = 0; n < ix->nslots; n++, i = (i + 1) & mask) {
-		if (pread(ix->fd, sl, sizeof(*sl), slot_off(i)) != sizeof(*sl))
-			return -EIO;
-		if (sl->state == SLOT_EMPTY) {
+	for (uint32_t n = 0; n < ix->nslots; n++, i = (i + 1) & mask, w++) {
+		if (w == have) {
+			/* read ahead to the end of the table at most: probing wraps to slot 0 */
+			uint32_t want = ix->nslots - i < WINDOW ? ix->nslots - i : WINDOW;
+			ssize_t got = pread(ix->fd, win, want * sizeof(*win), slot_off(i));
+
+			if (got != (ssize_t)(want * sizeof(*win)))
+				return -EIO;
+			have = want;
+			w = 0;
+		}
+		if (win[w].state == SLOT_EMPTY) {
 			*at = free_at != UINT32_MAX ? free_at : i;
+			*sl = win[w];
 			return 0;
 		}
-		if (sl->state == SLOT_DELETED) {
-			if (free_at == UINT32_MAX)
+		if (win[w].state == SLOT_DELETED) {
+			if (free_at == UINT32_MAX) {
 				free_at = i;
+				*sl = win[w];
+			}
 			continue;
 		}
-		if (sl->keylen == klen && !memcmp(sl->key, key, klen)) {
+		if (win[w].keylen == klen && !memcmp(win[w].key, key, klen)) {
 			*at = i;
+			*sl = win[w];
 			*found = true;
 			return 0;
 		}
@@ -184,35 +207,62 @@ static int write_slot(struct hl_index *ix, uint32_t at, const struct slot *sl)
 	return pwrite(ix->fd, sl, sizeof(*sl), slot_off(at)) == sizeof(*sl) ? 0 : -EIO;
 }
 
-/* Doubles the table, carrying the live entries over. */
+/*
+ * Doubles the table: the live entries go, a page of slots at a time, into a new file
+ * that then replaces the old one (memory stays small however big the table is).
+ */
 static int grow(struct hl_index *ix)
 {
-	uint32_t old = ix->nslots, i;
-	struct slot *all = calloc(old, sizeof(*all));
-	int r = 0;
+	struct hl_index big = { .fd = -1, .dirfd = ix->dirfd, .name = ix->name };
+	char tmp[64], proc[64];
+	struct slot win[WINDOW];
+	uint32_t i, w;
+	int r;
 
-	if (!all)
-		return -ENOMEM;
-	if (pread(ix->fd, all, old * sizeof(*all), slot_off(0)) != (ssize_t)(old * sizeof(*all))) {
-		free(all);
-		return -EIO;
-	}
-	r = init_table(ix, old * 2);
-	for (i = 0; r == 0 && i < old; i++) {
-		struct slot tmp;
-		uint32_t at;
-		bool found;
+	big.fd = openat(ix->dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (big.fd < 0)
+		return -errno;
+	r = init_table(&big, ix->nslots * 2);
+	big.stamp_dirty = ix->stamp_dirty;
+	for (i = 0; r == 0 && i < ix->nslots; i += WINDOW) {
+		if (pread(ix->fd, win, sizeof(win), slot_off(i)) != sizeof(win)) {
+			r = -EIO;
+			break;
+		}
+		for (w = 0; r == 0 && w < WINDOW; w++) {
+			struct slot cur;
+			uint32_t at;
+			bool found;
 
-		if (all[i].state != SLOT_LIVE)
-			continue;
-		all[i].key[all[i].keylen < HL_KEY_MAX ? all[i].keylen : HL_KEY_MAX - 1] = '\0';
-		r = probe(ix, all[i].key, &at, &tmp, &found);
-		if (r == 0)
-			r = write_slot(ix, at, &all[i]);
-		ix->used++;
+			if (win[w].state != SLOT_LIVE)
+				continue;
+			win[w].key[win[w].keylen < HL_KEY_MAX ? win[w].keylen : HL_KEY_MAX - 1] = '\0';
+			r = probe(&big, win[w].key, &at, &cur, &found);
+			if (r == 0 && pwrite(big.fd, &win[w], sizeof(win[w]), slot_off(at)) != sizeof(win[w]))
+				r = -EIO;
+			big.used++;
+		}
 	}
-	free(all);
-	return r ? r : write_counts(ix);
+	if (r == 0)
+		r = write_counts(&big);
+	/* the stamp is invalid in the new table; callers rewrite it on close */
+	snprintf(tmp, sizeof(tmp), ".grow.%d", (int)getpid());
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", big.fd);
+	if (r == 0 && (linkat(AT_FDCWD, proc, ix->dirfd, tmp, AT_SYMLINK_FOLLOW) < 0 ||
+		       renameat(ix->dirfd, tmp, ix->dirfd, ix->name) < 0)) {
+		r = -errno;
+		unlinkat(ix->dirfd, tmp, 0);
+	}
+	if (r < 0) {
+		close(big.fd);
+		return r;
+	}
+	close(ix->fd);
+	ix->fd = big.fd;
+	ix->nslots = big.nslots;
+	ix->used = big.used;
+	ix->stamp_dirty = true;
+	return 0;
 }
 
 int hl_index_put(struct hl_index *ix, const char *key, const struct pn_ip *ips, size_t n)
@@ -232,7 +282,8 @@ int hl_index_put(struct hl_index *ix, const char *key, const struct pn_ip *ips, 
 		sl.state = SLOT_DELETED;
 		return pwrite(ix->fd, &sl.state, 1, slot_off(at)) == 1 ? 0 : -EIO;
 	}
-	if (!found && (ix->used + 1) * 4 > ix->nslots * 3) {
+	/* at most half full: an unsuccessful probe then reads ~2.5 slots on average */
+	if (!found && (ix->used + 1) * 2 > ix->nslots) {
 		if ((r = grow(ix)) < 0 || (r = probe(ix, key, &at, &sl, &found)) < 0)
 			return r;
 	}
@@ -264,7 +315,7 @@ int hl_index_clear(struct hl_index *ix, size_t owners)
 
 	if (ix->fd < 0)
 		return -EBADF;
-	while ((size_t)n * 3 < owners * 4 + 4 && n < (1u << 30))
+	while ((size_t)n < owners * 2 + 2 && n < (1u << 30))
 		n *= 2;
 	return init_table(ix, n);
 }

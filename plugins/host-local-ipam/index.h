@@ -24,10 +24,12 @@
 #include "ip.h"
 
 #define HL_KEY_MAX 96    /* longer owners are not indexed: their lookups read the files */
-#define HL_INDEX_IPS 24  /* addresses one slot holds; more make lookups read the files */
+#define HL_INDEX_IPS 8   /* addresses one slot holds; more make lookups read the files */
 
 struct hl_index {
 	int fd;              /* -1 when the index cannot be used */
+	int dirfd;           /* <dataDir>/.podnet-index */
+	const char *name;    /* the network's, borrowed */
 	bool stamp_dirty;    /* the stamp was invalidated and must be rewritten on close */
 	uint32_t nslots;     /* a power of two */
 	uint32_t used;       /* live and deleted slots: probing stops only at empty ones */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -246,6 +247,31 @@ static void test_store_long_id(void **state)
 	assert_null(file("10.0.0.2"));
 }
 
+static void test_index_grows(void **state)
+{
+	char id[32], path[512];
+	struct stat st;
+
+	(void)state;
+	make_set((const char *const[]){ "10.0.0.0/16", NULL });
+	/* the table starts at 256 slots and doubles at half full: 600 owners need 2048 */
+	for (int i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "owner-%d", i);
+		assert_true(strstr(alloc(id, NULL), "/16") != NULL);
+	}
+	snprintf(path, sizeof(path), "%s/.podnet-index/net", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, 4096 + 2048 * 236);
+	for (int i = 0; i < 600; i++) {
+		snprintf(id, sizeof(id), "owner-%d", i);
+		assert_int_equal(owned(id, "eth0"), 1);
+		release(id, "eth0");
+		assert_int_equal(owned(id, "eth0"), 0);
+	}
+	assert_null(file("10.0.0.2"));
+	assert_null(file("10.0.2.89"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +279,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_store_round_robin, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_store_foreign, setup_dir, teardown_dir),
 		cmocka_unit_test_setup_teardown(test_store_long_id, setup_dir, teardown_dir),
+		cmocka_unit_test_setup_teardown(test_index_grows, setup_dir, teardown_dir),
 	};
 
 	return cmocka_run_group_tests_name("alloc", tests, NULL, NULL);
