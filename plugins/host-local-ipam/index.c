@@ -94,9 +94,12 @@ int hl_index_open(struct hl_index *ix, const char *data_dir, const char *network
 	ix->stamp_dirty = false;
 	ix->name = network;
 	snprintf(path, sizeof(path), "%s/.podnet-index", data_dir);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	ix->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ix->dirfd < 0 && errno == ENOENT) {
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		ix->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (ix->dirfd < 0)
 		return -errno;
 	ix->fd = openat(ix->dirfd, network, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);

@@ -176,10 +176,13 @@ int hl_store_open(struct hl_store *s, const char *data_dir, const char *network,
 	s->nsets = nsets;
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", data_dir, network) >= sizeof(path))
 		return pn_err_set(e, CNI_ERR_INTERNAL, -ENAMETOOLONG, "dataDir path too long");
-	r = mkdir_p(path, 0755);
-	if (r < 0)
-		return pn_err_set(e, CNI_ERR_INTERNAL, r, "mkdir %s: %s", path, strerror(-r));
 	s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0 && errno == ENOENT) {
+		r = mkdir_p(path, 0755);
+		if (r < 0)
+			return pn_err_set(e, CNI_ERR_INTERNAL, r, "mkdir %s: %s", path, strerror(-r));
+		s->dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	if (s->dirfd < 0)
 		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "open %s: %s", path, strerror(errno));
 	s->lockfd = openat(s->dirfd, "lock", O_CREAT | O_RDONLY | O_CLOEXEC, 0750);
