@@ -45,7 +45,7 @@ HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
 HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 
 PLUGINS  := $(BUILD)/bin/host-local
-TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/tests/pn-json
+TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -69,6 +69,10 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+$(BUILD)/bin/pn-empty: $(BUILD)/bench/empty.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^
 
 $(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
 	@mkdir -p $(@D)

@@ -65,11 +65,15 @@ EOF
 	done
 done
 
+# the floor under every row: fork + exec + wait of a static program that does nothing
+floor=$("$BENCH" --plugin "$BUILD/bin/pn-empty" --conf /dev/null --runs "$RUNS" --add-only --label floor)
+
 echo "## host-local benchmark"
 echo
 echo "- nproc: $(nproc), kernel: $(uname -r)"
 echo "- reference: $REF, containernetworking-plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null || echo '?')"
 echo "- $RUNS ADD then $RUNS DEL per row; wall time per fork+exec+wait, peak RSS = max ru_maxrss of the children"
+echo "- floor: fork+exec+wait of an empty static program: p50 $(awk '{print $3}' <<<"$floor") ms, p95 $(awk '{print $4}' <<<"$floor") ms"
 echo
 echo "| implementation | existing reservations | op | p50 ms | p95 ms | peak RSS MiB |"
 echo "|---|---:|---|---:|---:|---:|"
