@@ -10,7 +10,7 @@ else
 BUILD    ?= build
 endif
 
-PKGS     := jansson
+PKGS     := jansson libmnl libnftnl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -21,14 +21,13 @@ override CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined
 override LDFLAGS += -fsanitize=address,undefined
 STATIC   := 0
 endif
-# Plugins are linked statically: a runtime execs them once per pod and verb, and the
-# dynamic loader is a large part of a short run (and of its memory).  STATIC=0 to opt out.
+# host-local is linked statically: a runtime execs it once per pod and verb, and the
+# dynamic loader is a large part of such a short run (and of its memory).  Plugins that
+# need libmnl stay dynamic: Debian ships no static libmnl.  STATIC=0 to opt out.
 STATIC   ?= 1
+HL_LIBS  := $(shell pkg-config --libs jansson)
 ifeq ($(STATIC),1)
 PLUGIN_LDFLAGS := -static
-PLUGIN_LIBS    := $(shell pkg-config --static --libs $(PKGS))
-else
-PLUGIN_LIBS    := $(PKG_LIBS)
 endif
 
 ifneq ($(V),1)
@@ -64,7 +63,7 @@ $(LIBPODNET): $(LIB_OBJ)
 $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^ $(PLUGIN_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^ $(HL_LIBS)
 
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
 	@mkdir -p $(@D)

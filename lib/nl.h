@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * rtnetlink through libmnl: links, bridge ports and VLANs, addresses, routes.
+ * One socket per network namespace: a socket stays bound to the netns it was opened
+ * in, so a plugin opens one in the node and one in the pod and never switches back
+ * and forth.  Kernel error messages (extended ACK) end up in the pn_err.
+ */
+#ifndef PODNET_NL_H
+#define PODNET_NL_H
+
+#include <libmnl/libmnl.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "ip.h"
+
+struct pn_nl {
+	struct mnl_socket *sock;
+	uint32_t seq, portid;
+};
+
+int pn_nl_open(struct pn_nl *nl, struct pn_err *e);
+void pn_nl_close(struct pn_nl *nl);
+/* Sends req with NLM_F_ACK and runs cb (may be NULL) on every reply; 0 or -errno. */
+int pn_nl_talk(struct pn_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data, struct pn_err *e);
+
+struct pn_link {
+	int index;
+	char name[IFNAMSIZ];
+	char kind[16];          /* "bridge", "veth", ... ("" when none) */
+	uint8_t mac[6];
+	unsigned flags;         /* IFF_* */
+	unsigned mtu;
+	int master;             /* 0 when none */
+	int peer;               /* IFLA_LINK: a veth's peer index (in its own netns) */
+	uint8_t operstate;      /* IF_OPER_* */
+	bool vlan_filtering;    /* bridges */
+};
+
+/* By name (index 0) or by index; -ENODEV when there is no such link. */
+int pn_link_get(struct pn_nl *nl, const char *name, int index, struct pn_link *out, struct pn_err *e);
+int pn_link_add_bridge(struct pn_nl *nl, const char *name, unsigned mtu, bool vlan_filtering, struct pn_err *e);
+/* A veth pair: `name` here, `peer` born in the netns peer_ns_fd; mac may be NULL. */
+int pn_link_add_veth(struct pn_nl *nl, const char *name, unsigned mtu, const uint8_t *mac,
+		     const char *peer, unsigned peer_mtu, int peer_ns_fd, struct pn_err *e);
+int pn_link_del(struct pn_nl *nl, int index, struct pn_err *e);
+
+struct pn_link_change {
+	int up;                 /* -1 leave, 0 down, 1 up */
+	int promisc;            /* -1 leave, 0 off, 1 on */
+	int master;             /* -1 leave, else the master's index */
+	unsigned mtu;           /* 0 leave */
+	const uint8_t *mac;     /* NULL leave */
+};
+#define PN_LINK_CHANGE_NONE { .up = -1, .promisc = -1, .master = -1 }
+int pn_link_set(struct pn_nl *nl, int index, const struct pn_link_change *c, struct pn_err *e);
+
+/* Bridge port flags of a port: hairpin (IFLA_BRPORT_MODE) and isolation. */
+int pn_brport_set(struct pn_nl *nl, int index, bool hairpin, bool isolated, struct pn_err *e);
+/* Adds or deletes a VLAN on a bridge port (BRIDGE_VLAN_INFO_* flags). */
+int pn_bridge_vlan(struct pn_nl *nl, int index, uint16_t vid, uint16_t flags, bool add, struct pn_err *e);
+
+int pn_addr_add(struct pn_nl *nl, int index, const struct pn_prefix *p, struct pn_err *e);
+int pn_addr_del(struct pn_nl *nl, int index, const struct pn_prefix *p, struct pn_err *e);
+struct pn_addr {
+	struct pn_prefix p;
+	uint32_t flags;         /* IFA_F_* */
+	uint8_t scope;
+};
+/* Addresses of a link (family AF_UNSPEC: both); at most max. */
+int pn_addr_list(struct pn_nl *nl, int index, int family, struct pn_addr *out, size_t max, size_t *n,
+		 struct pn_err *e);
+
+struct pn_route {
+	struct pn_prefix dst;
+	struct pn_ip gw;        /* family 0: none */
+	int oif;
+	uint32_t table, priority;
+	uint8_t scope;
+};
+int pn_route_add(struct pn_nl *nl, const struct pn_route *r, struct pn_err *e);
+/* Routes of the main table of one family; at most max. */
+int pn_route_list(struct pn_nl *nl, int family, struct pn_route *out, size_t max, size_t *n, struct pn_err *e);
+
+/* MAC text "aa:bb:cc:dd:ee:ff" (also '-' separated, as Go's ParseMAC); 0 or -EINVAL. */
+int pn_mac_parse(const char *s, uint8_t mac[6]);
+const char *pn_mac_format(const uint8_t mac[6], char buf[18]);
+
+#endif
