@@ -43,7 +43,10 @@ HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
 # the allocator, store and config of host-local without its main(), for unit tests and fuzzing
 HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 
-PLUGINS  := $(BUILD)/bin/host-local
+BR_SRC   := $(wildcard plugins/bridge/*.c)
+BR_OBJ   := $(BR_SRC:%.c=$(BUILD)/%.o)
+
+PLUGINS  := $(BUILD)/bin/host-local $(BUILD)/bin/bridge
 TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -64,6 +67,11 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^ $(HL_LIBS)
+
+$(BUILD)/bin/bridge: $(BR_OBJ) $(LIBPODNET)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
 	@mkdir -p $(@D)

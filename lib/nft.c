@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <libnftnl/udata.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nft.h"
+
+int pn_nft_open(struct pn_nft *n, struct pn_err *e)
+{
+	int one = 1;
+
+	memset(n, 0, sizeof(*n));
+	n->sock = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+	if (!n->sock)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "nftables netlink socket: %s", strerror(errno));
+	mnl_socket_setsockopt(n->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(n->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	if (mnl_socket_bind(n->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+
+		pn_nft_close(n);
+		return pn_err_set(e, CNI_ERR_INTERNAL, -err, "nftables netlink bind: %s", strerror(err));
+	}
+	n->portid = mnl_socket_get_portid(n->sock);
+	n->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+void pn_nft_close(struct pn_nft *n)
+{
+	if (n->batch)
+		nftnl_batch_free(n->batch);
+	if (n->sock)
+		mnl_socket_close(n->sock);
+	n->batch = NULL;
+	n->sock = NULL;
+}
+
+void pn_nft_begin(struct pn_nft *n)
+{
+	if (n->batch)
+		nftnl_batch_free(n->batch);
+	n->batch = nftnl_batch_alloc(MNL_SOCKET_BUFFER_SIZE, MNL_SOCKET_BUFFER_SIZE);
+	n->nmsgs = 0;
+	nftnl_batch_begin(nftnl_batch_buffer(n->batch), n->seq++);
+	nftnl_batch_update(n->batch);
+}
+
+static struct nlmsghdr *msg(struct pn_nft *n, uint16_t type, uint16_t family, uint16_t flags)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(nftnl_batch_buffer(n->batch), type, family,
+						     flags | NLM_F_ACK, n->seq++);
+	n->nmsgs++;
+	return nlh;
+}
+
+void pn_nft_add_table(struct pn_nft *n, const struct nftnl_table *t, bool excl)
+{
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_NEWTABLE, (uint16_t)nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY),
+				   NLM_F_CREATE | (excl ? NLM_F_EXCL : 0));
+
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_batch_update(n->batch);
+}
+
+void pn_nft_add_chain(struct pn_nft *n, const struct nftnl_chain *c, bool excl)
+{
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_NEWCHAIN, (uint16_t)nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY),
+				   NLM_F_CREATE | (excl ? NLM_F_EXCL : 0));
+
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_batch_update(n->batch);
+}
+
+void pn_nft_add_rule(struct pn_nft *n, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_NEWRULE, (uint16_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY),
+				   NLM_F_CREATE | NLM_F_APPEND);
+
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_batch_update(n->batch);
+}
+
+void pn_nft_add_set(struct pn_nft *n, struct nftnl_set *s)
+{
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_NEWSET, (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY), NLM_F_CREATE);
+
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_batch_update(n->batch);
+}
+
+void pn_nft_set_elems(struct pn_nft *n, const struct nftnl_set *s, bool add)
+{
+	struct nlmsghdr *nlh = msg(n, add ? NFT_MSG_NEWSETELEM : NFT_MSG_DELSETELEM,
+				   (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY), add ? NLM_F_CREATE : 0);
+
+	nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
+	nftnl_batch_update(n->batch);
+}
+
+struct acks {
+	int err;
+	char ext[256];
+	unsigned got;
+};
+
+static int ext_attr(const struct nlattr *attr, void *data)
+{
+	struct acks *a = data;
+
+	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
+		snprintf(a->ext, sizeof(a->ext), "%s", mnl_attr_get_str(attr));
+	return MNL_CB_OK;
+}
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+	struct acks *a = data;
+
+	a->got++;
+	if (err->error && !a->err) {
+		a->err = err->error;
+		if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+			unsigned off = sizeof(*err);
+
+			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+				off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+			mnl_attr_parse(nlh, off, ext_attr, a);
+		}
+	}
+	return MNL_CB_OK;
+}
+
+int pn_nft_commit(struct pn_nft *n, struct pn_err *e)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct acks a = { 0 };
+	struct iovec iov[64];
+	struct msghdr mh = { 0 };
+	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	int iovlen;
+
+	nftnl_batch_end(nftnl_batch_buffer(n->batch), n->seq++);
+	nftnl_batch_update(n->batch);
+	iovlen = nftnl_batch_iovec_len(n->batch);
+	if (iovlen > 64)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -E2BIG, "nftables batch too large");
+	nftnl_batch_iovec(n->batch, iov, (uint32_t)iovlen);
+	mh.msg_name = &snl;
+	mh.msg_namelen = sizeof(snl);
+	mh.msg_iov = iov;
+	mh.msg_iovlen = (size_t)iovlen;
+	if (sendmsg(mnl_socket_get_fd(n->sock), &mh, 0) < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "nftables send: %s", strerror(errno));
+	while (a.got < n->nmsgs) {
+		ssize_t len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf));
+
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "nftables receive: %s", strerror(errno));
+		}
+		if (mnl_cb_run2(buf, (size_t)len, 0, n->portid, NULL, &a, ctl, NLMSG_MIN_TYPE) < 0 && !a.err)
+			a.err = -errno;
+	}
+	nftnl_batch_free(n->batch);
+	n->batch = NULL;
+	if (a.err) {
+		if (a.ext[0])
+			return pn_err_set(e, CNI_ERR_INTERNAL, a.err, "nftables: %s (%s)", strerror(-a.err), a.ext);
+		return pn_err_set(e, CNI_ERR_INTERNAL, a.err, "nftables: %s", strerror(-a.err));
+	}
+	return 0;
+}
+
+void pn_nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("payload");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_BASE, base);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_LEN, len);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	nftnl_rule_add_expr(r, x);
+}
+
+static void cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("cmp");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_CMP_OP, op);
+	nftnl_expr_set(x, NFTNL_EXPR_CMP_DATA, data, len);
+	nftnl_rule_add_expr(r, x);
+}
+
+void pn_nft_expr_nfproto(struct nftnl_rule *r, int family)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("meta");
+	uint8_t proto = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, x);
+	cmp(r, NFT_CMP_EQ, &proto, 1);
+}
+
+void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_prefix *p, bool neq)
+{
+	uint32_t full = (uint32_t)pn_ip_bytes(&p->ip);
+	struct pn_ip net = pn_prefix_network(p);
+	uint32_t op = neq ? NFT_CMP_NEQ : NFT_CMP_EQ;
+
+	if (p->len % 8 == 0) {
+		/* a byte-aligned prefix: nft loads only the prefix bytes */
+		pn_nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, p->len / 8, NFT_REG_1);
+		cmp(r, op, net.a, p->len / 8);
+	} else {
+		struct nftnl_expr *x = nftnl_expr_alloc("bitwise");
+		struct pn_prefix all = { .ip = { .family = p->ip.family }, .len = p->len };
+		struct pn_ip mask = pn_prefix_last(&all), zero = { 0 };
+
+		/* last(0.0.0.0/len) has the host bits set: invert it into the netmask */
+		for (uint32_t i = 0; i < full; i++)
+			mask.a[i] = (uint8_t)~mask.a[i];
+		pn_nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, full, NFT_REG_1);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, full);
+		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, mask.a, full);
+		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, zero.a, full);
+		nftnl_rule_add_expr(r, x);
+		cmp(r, op, net.a, full);
+	}
+}
+
+void pn_nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t sreg, int dreg, bool inv)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("lookup");
+
+	nftnl_expr_set_str(x, NFTNL_EXPR_LOOKUP_SET, set);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_SREG, sreg);
+	if (dreg >= 0)
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_DREG, (uint32_t)dreg);
+	if (inv)
+		nftnl_expr_set_u32(x, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, x);
+}
+
+void pn_nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("immediate");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	if (chain)
+		nftnl_expr_set_str(x, NFTNL_EXPR_IMM_CHAIN, chain);
+	nftnl_rule_add_expr(r, x);
+}
+
+void pn_nft_expr_masq(struct nftnl_rule *r, uint32_t flags)
+{
+	struct nftnl_expr *x = nftnl_expr_alloc("masq");
+
+	if (flags)
+		nftnl_expr_set_u32(x, NFTNL_EXPR_MASQ_FLAGS, flags);
+	nftnl_rule_add_expr(r, x);
+}
+
+void pn_nft_elem_comment(struct nftnl_set_elem *el, const char *comment)
+{
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
+
+	if (!ud)
+		return;
+	nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
+	nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
+	nftnl_udata_buf_free(ud);
+}

@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nftables over netlink with libnftnl: one batch per change (BEGIN ... END, applied by
+ * the kernel atomically), ACK per message, the kernel's error text in the pn_err.
+ * Rule helpers emit the bytecode `nft` itself emits for the same rule, so that
+ * `nft list ruleset` prints our tables as if they had been written with nft.
+ */
+#ifndef PODNET_NFT_H
+#define PODNET_NFT_H
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/batch.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <stdbool.h>
+
+#include "err.h"
+#include "ip.h"
+
+struct pn_nft {
+	struct mnl_socket *sock;
+	uint32_t portid, seq;
+	struct nftnl_batch *batch;
+	unsigned nmsgs;           /* messages in the batch that will be ACKed */
+};
+
+int pn_nft_open(struct pn_nft *n, struct pn_err *e);
+void pn_nft_close(struct pn_nft *n);
+/* Starts a batch. */
+void pn_nft_begin(struct pn_nft *n);
+/* Ends and sends the batch, waits for every ACK; the first error wins. */
+int pn_nft_commit(struct pn_nft *n, struct pn_err *e);
+
+/* Batch messages; each takes ownership of nothing (objects are serialised at once). */
+void pn_nft_add_table(struct pn_nft *n, const struct nftnl_table *t, bool excl);
+void pn_nft_add_chain(struct pn_nft *n, const struct nftnl_chain *c, bool excl);
+void pn_nft_add_rule(struct pn_nft *n, struct nftnl_rule *r);
+void pn_nft_add_set(struct pn_nft *n, struct nftnl_set *s);
+void pn_nft_set_elems(struct pn_nft *n, const struct nftnl_set *s, bool add);
+
+/* Expressions, as nft emits them. */
+void pn_nft_expr_nfproto(struct nftnl_rule *r, int family);   /* meta nfproto == family */
+/* ip/ip6 saddr or daddr (offset) compared with a prefix, == or !=, byte-trimmed like nft */
+void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_prefix *p, bool neq);
+void pn_nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg);
+void pn_nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t sreg, int dreg, bool inv);
+void pn_nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
+void pn_nft_expr_masq(struct nftnl_rule *r, uint32_t flags);
+
+/* A set element comment, as nft stores it (userdata). */
+void pn_nft_elem_comment(struct nftnl_set_elem *el, const char *comment);
+
+#endif

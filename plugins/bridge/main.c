@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * bridge: a veth pair from the pod to a Linux bridge on the node, addresses from any
+ * IPAM plugin on CNI_PATH, gateway on the bridge, masquerade through nftables.  A
+ * drop-in for the reference plugin; a failed ADD undoes all it did.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cni.h"
+#include "config.h"
+#include "json.h"
+#include "link.h"
+#include "masq.h"
+#include "netns.h"
+#include "nl.h"
+#include "sysctl.h"
+
+#define MAX_ADDRS 64
+
+/* Sockets in the node and in the pod, and the node's netns for the veth peer. */
+struct ctx {
+	struct pn_nl host, pod;
+	int host_ns, pod_ns;
+};
+
+static void ctx_close(struct ctx *x)
+{
+	pn_nl_close(&x->host);
+	pn_nl_close(&x->pod);
+	if (x->host_ns >= 0)
+		close(x->host_ns);
+	if (x->pod_ns >= 0)
+		close(x->pod_ns);
+}
+
+/* Opens the pod netns and a netlink socket inside it; -ENOENT when the netns is gone. */
+static int open_pod(struct ctx *x, const char *netns, struct pn_err *e)
+{
+	int saved, r;
+
+	if ((r = pn_netns_open(netns, &x->pod_ns, e)) < 0)
+		return r;
+	if ((r = pn_netns_enter(x->pod_ns, &saved, e)) < 0)
+		return r;
+	r = pn_nl_open(&x->pod, e);
+	pn_netns_leave(&saved);
+	return r;
+}
+
+static int ctx_open(struct ctx *x, const struct cni_req *req, bool need_pod, struct pn_err *e)
+{
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	x->host_ns = x->pod_ns = -1;
+	if ((r = pn_nl_open(&x->host, e)) < 0)
+		return r;
+	x->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (x->host_ns < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "open /proc/self/ns/net: %s", strerror(errno));
+	if (!need_pod)
+		return 0;
+	if ((r = open_pod(x, req->netns, e)) < 0)
+		return r;
+	if (pn_netns_same(x->host_ns, x->pod_ns) == 1)
+		return pn_err_set(e, CNI_ERR_INVALID_NETNS, -EINVAL, "plugin's netns and netns from CNI_NETNS should not be the same");
+	return 0;
+}
+
+/* Sysctls of the pod's interface, written from inside the pod netns. */
+static int pod_sysctls(struct ctx *x, const struct br_conf *c, const char *ifname, bool v6, struct pn_err *e)
+{
+	char path[128];
+	int saved, r = 0;
+
+	if (pn_netns_enter(x->pod_ns, &saved, e) < 0)
+		return -EIO;
+	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", ifname);
+	pn_sysctl_write(path, c->enable_dad ? "1" : "0");
+	if (c->enable_dad) {
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/enhanced_dad", ifname);
+		pn_sysctl_write(path, "1");
+	}
+	snprintf(path, sizeof(path), "net/ipv4/conf/%s/arp_notify", ifname);
+	pn_sysctl_write(path, "1");
+	if (v6) {
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", ifname);
+		if ((r = pn_sysctl_ensure("net/ipv6/conf/lo/disable_ipv6", "0")) == 0 &&
+		    (r = pn_sysctl_ensure(path, "0")) == 0) {
+			snprintf(path, sizeof(path), "net/ipv6/conf/%s/keep_addr_on_down", ifname);
+			r = pn_sysctl_write(path, "1");
+		}
+		if (r < 0)
+			pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable IPv6 on %s: %s", ifname, strerror(-r));
+	}
+	pn_netns_leave(&saved);
+	return r;
+}
+
+static bool has_default_route_with_gw(const json_t *routes, int family)
+{
+	json_t *rt;
+	size_t i;
+
+	json_array_foreach(routes, i, rt) {
+		struct pn_prefix d;
+		const char *dst = json_string_value(pn_json_get(rt, "dst"));
+
+		if (dst && !pn_prefix_parse(dst, &d) && d.ip.family == family && d.len == 0 &&
+		    json_is_string(pn_json_get(rt, "gw")))
+			return true;
+	}
+	return false;
+}
+
+/* Fills gateways (isGateway), default routes (isDefaultGateway) and interface indexes. */
+static void calc_gateways(const struct br_conf *c, json_t *result, struct pn_prefix gws[], size_t *ngws)
+{
+	json_t *ips = pn_json_get(result, "ips"), *routes = pn_json_get(result, "routes"), *ip;
+	bool default_done[2] = { false, false };
+	size_t i;
+
+	*ngws = 0;
+	json_array_foreach(ips, i, ip) {
+		const char *a = json_string_value(pn_json_get(ip, "address"));
+		const char *g = json_string_value(pn_json_get(ip, "gateway"));
+		struct pn_prefix p, gw;
+		int k;
+
+		json_object_set_new(ip, "interface", json_integer(2));
+		if (!a || pn_prefix_parse(a, &p) < 0)
+			continue;
+		k = p.ip.family == AF_INET6;
+		gw.len = p.len;
+		if (g) {
+			pn_ip_parse(g, &gw.ip);
+		} else if (c->is_gw) {
+			char buf[PN_IP_STRLEN];
+
+			gw.ip = pn_ip_add(&(struct pn_ip){ 0 }, 0);
+			gw.ip = pn_prefix_network(&p);
+			gw.ip = pn_ip_add(&gw.ip, 1);
+			json_object_set_new(ip, "gateway", json_string(pn_ip_format(&gw.ip, buf)));
+		} else {
+			continue;
+		}
+		if (c->is_default_gw && !default_done[k]) {
+			default_done[k] = true;
+			if (!has_default_route_with_gw(routes, p.ip.family)) {
+				char buf[PN_IP_STRLEN];
+
+				json_array_append_new(routes, json_pack("{s:s, s:s}", "dst", k ? "::/0" : "0.0.0.0/0",
+									"gw", pn_ip_format(&gw.ip, buf)));
+			}
+		}
+		if (c->is_gw && *ngws < MAX_ADDRS)
+			gws[(*ngws)++] = gw;
+	}
+}
+
+/* Addresses, link up and routes inside the pod, as the reference's ConfigureIface. */
+static int configure_pod(struct ctx *x, const struct br_conf *c, const char *ifname, const struct pn_link *ctr,
+			 const json_t *result, struct pn_err *e)
+{
+	struct pn_link_change up = PN_LINK_CHANGE_NONE;
+	struct pn_ip gw4 = { 0 }, gw6 = { 0 };
+	json_t *ip, *rt;
+	bool v6 = false;
+	size_t i;
+	int r;
+
+	json_array_foreach(pn_json_get(result, "ips"), i, ip) {
+		struct pn_prefix p;
+
+		if (!pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &p))
+			v6 |= p.ip.family == AF_INET6;
+	}
+	if ((r = pod_sysctls(x, c, ifname, v6, e)) < 0)
+		return r;
+	json_array_foreach(pn_json_get(result, "ips"), i, ip) {
+		struct pn_prefix p;
+		struct pn_ip g;
+		const char *gs = json_string_value(pn_json_get(ip, "gateway"));
+		char a[PN_PREFIX_STRLEN];
+
+		if (pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &p) < 0)
+			continue;
+		if ((r = pn_addr_add(&x->pod, ctr->index, &p, e)) < 0)
+			return pn_err_prefix(e, r, "failed to add IP addr %s to \"%s\"", pn_prefix_format(&p, a), ifname);
+		if (gs && !pn_ip_parse(gs, &g)) {
+			if (g.family == AF_INET && !gw4.family)
+				gw4 = g;
+			if (g.family == AF_INET6 && !gw6.family)
+				gw6 = g;
+		}
+	}
+	up.up = 1;
+	if ((r = pn_link_set(&x->pod, ctr->index, &up, e)) < 0)
+		return pn_err_prefix(e, r, "failed to set %s UP", ifname);
+	json_array_foreach(pn_json_get(result, "routes"), i, rt) {
+		struct pn_route route = { .oif = ctr->index };
+		const char *gs = json_string_value(pn_json_get(rt, "gw"));
+		json_t *v;
+		char a[PN_PREFIX_STRLEN];
+
+		if (pn_prefix_parse(json_string_value(pn_json_get(rt, "dst")), &route.dst) < 0)
+			continue;
+		route.dst.ip = pn_prefix_network(&route.dst);
+		if (gs)
+			pn_ip_parse(gs, &route.gw);
+		else
+			route.gw = route.dst.ip.family == AF_INET ? gw4 : gw6;
+		if ((v = pn_json_get(rt, "priority")) && json_is_integer(v))
+			route.priority = (uint32_t)json_integer_value(v);
+		if ((v = pn_json_get(rt, "table")) && json_is_integer(v))
+			route.table = (uint32_t)json_integer_value(v);
+		if ((v = pn_json_get(rt, "scope")) && json_is_integer(v))
+			route.scope = (uint8_t)json_integer_value(v);
+		r = pn_route_add(&x->pod, &route, e);
+		if (r < 0 && r != -EEXIST)
+			return pn_err_prefix(e, r, "failed to add route %s", pn_prefix_format(&route.dst, a));
+	}
+	return 0;
+}
+
+static json_t *iface_json(const char *name, const uint8_t *mac, const char *sandbox)
+{
+	char m[18];
+
+	return json_pack("{s:s, s:s, s:s*}", "name", name, "mac", pn_mac_format(mac, m), "sandbox", sandbox);
+}
+
+/* Global addresses on the pod's interface (for the masquerade teardown). */
+static size_t pod_addresses(struct ctx *x, int index, struct pn_prefix *out, size_t max)
+{
+	struct pn_addr addrs[MAX_ADDRS];
+	struct pn_err ignore;
+	size_t n = 0, k = 0;
+
+	if (pn_addr_list(&x->pod, index, AF_UNSPEC, addrs, MAX_ADDRS, &n, &ignore) < 0)
+		return 0;
+	for (size_t i = 0; i < n && k < max; i++)
+		if (addrs[i].scope == 0)   /* RT_SCOPE_UNIVERSE */
+			out[k++] = addrs[i].p;
+	return k;
+}
+
+static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
+{
+	struct pn_link br, hostveth, ctr;
+	struct pn_prefix gws[MAX_ADDRS];
+	struct br_conf c;
+	struct ctx x;
+	bool veth_made = false, ipam_done = false, masq_done = false;
+	size_t ngws = 0;
+	json_t *res = NULL, *ifaces;
+	int r;
+
+	*result = NULL;
+	if ((r = br_conf_load(&c, req, e)) < 0)
+		return r;
+	if ((r = ctx_open(&x, req, true, e)) < 0)
+		goto out;
+	if ((r = br_ensure_bridge(&x.host, &c, &br, e)) < 0)
+		goto out;
+	r = br_setup_veth(&x.host, &x.pod, x.host_ns, &c, req->ifname, &br, &hostveth, &ctr, e);
+	veth_made = ctr.index > 0 && r != -EEXIST;
+	if (r < 0)
+		goto fail;
+	if (br_l3(&c)) {
+		if ((r = cni_delegate(req, c.ipam_type, CNI_CMD_ADD, &res, e)) < 0)
+			goto fail;
+		ipam_done = true;
+		if (!json_array_size(pn_json_get(res, "ips"))) {
+			r = pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "IPAM plugin returned missing IP config");
+			goto fail;
+		}
+		calc_gateways(&c, res, gws, &ngws);
+		if ((r = configure_pod(&x, &c, req->ifname, &ctr, res, e)) < 0)
+			goto fail;
+		for (size_t i = 0; i < ngws; i++) {
+			if ((r = br_ensure_addr(&x.host, &br, &gws[i], c.force_address, e)) < 0)
+				goto fail;
+			r = pn_sysctl_ensure(gws[i].ip.family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1");
+			if (r < 0) {
+				pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable forwarding: %s", strerror(-r));
+				goto fail;
+			}
+		}
+		if (ngws) {
+			/* pin the bridge's MAC: the kernel would otherwise follow its lowest port's */
+			struct pn_link_change pin = PN_LINK_CHANGE_NONE;
+
+			if (pn_link_get(&x.host, NULL, br.index, &br, e) == 0 && memcmp(br.mac, "\0\0\0\0\0\0", 6)) {
+				pin.mac = br.mac;
+				pn_link_set(&x.host, br.index, &pin, e);
+			}
+		}
+		if (c.ip_masq) {
+			masq_done = true;
+			if ((r = br_masq_add(req, pn_json_get(res, "ips"), e)) < 0)
+				goto fail;
+		}
+	} else {
+		struct pn_link_change up = PN_LINK_CHANGE_NONE;
+
+		res = json_object();
+		up.up = c.disable_ctr_iface ? -1 : 1;
+		if (up.up == 1 && (r = pn_link_set(&x.pod, ctr.index, &up, e)) < 0)
+			goto fail;
+	}
+	if (!c.disable_ctr_iface && (r = br_wait_oper_up(&x.host, hostveth.index, e)) < 0)
+		goto fail;
+	/* MACs can change when a port joins a bridge: report what they are now */
+	pn_link_get(&x.host, NULL, br.index, &br, e);
+	pn_link_get(&x.host, NULL, hostveth.index, &hostveth, e);
+	ifaces = json_array();
+	json_array_append_new(ifaces, iface_json(br.name, br.mac, NULL));
+	json_array_append_new(ifaces, iface_json(hostveth.name, hostveth.mac, NULL));
+	json_array_append_new(ifaces, iface_json(req->ifname, ctr.mac, req->netns));
+	json_object_set_new(res, "interfaces", ifaces);
+	if (c.dns)
+		json_object_set(res, "dns", c.dns);
+	*result = res;
+	res = NULL;
+	r = 0;
+	goto out;
+fail:
+	/* undo everything: a failed ADD leaves no interface, reservation or rule behind */
+	{
+		struct pn_err ignore;
+
+		if (masq_done)
+			br_masq_del(req, NULL, 0, &ignore);
+		if (veth_made)
+			pn_link_del(&x.pod, ctr.index, &ignore);
+		if (ipam_done)
+			cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, &ignore);
+	}
+out:
+	json_decref(res);
+	ctx_close(&x);
+	return r;
+}
+
+/* Addresses of prevResult, if the runtime sent one. */
+static size_t prev_addresses(const struct cni_req *req, struct pn_prefix *out, size_t max)
+{
+	json_t *prev = pn_json_get(req->conf, "prevResult"), *canon = NULL, *ip;
+	struct pn_err ignore;
+	size_t i, n = 0;
+
+	if (!prev || cni_result_parse(prev, req->version, &canon, &ignore) < 0)
+		return 0;
+	json_array_foreach(pn_json_get(canon, "ips"), i, ip)
+		if (n < max && !pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &out[n]))
+			n++;
+	json_decref(canon);
+	return n;
+}
+
+static int br_del(const struct cni_req *req, struct pn_err *e)
+{
+	struct pn_prefix addrs[MAX_ADDRS];
+	struct pn_err ignore;
+	struct br_conf c;
+	struct pn_link ctr;
+	struct ctx x;
+	size_t n;
+	int r;
+
+	if ((r = br_conf_load(&c, req, e)) < 0)
+		return r;
+	if ((r = ctx_open(&x, req, false, e)) < 0)
+		goto out;
+	n = prev_addresses(req, addrs, MAX_ADDRS);
+	/* a missing netns or interface is fine: DEL is best effort and idempotent */
+	if (*req->netns && open_pod(&x, req->netns, &ignore) == 0 &&
+	    pn_link_get(&x.pod, req->ifname, 0, &ctr, &ignore) == 0) {
+		if (!n)
+			n = pod_addresses(&x, ctr.index, addrs, MAX_ADDRS);
+		if ((r = pn_link_del(&x.pod, ctr.index, e)) < 0 && r != -ENODEV) {
+			pn_err_prefix(e, r, "failed to delete %s", req->ifname);
+			goto out;
+		}
+	}
+	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, e)) < 0)
+		goto out;
+	/* our masquerade goes even when the pod's addresses are unknown: found by owner */
+	r = br_masq_del(req, addrs, n, e);
+	if (r == 0 && n)
+		r = br_masq_del(req, NULL, 0, e);
+out:
+	ctx_close(&x);
+	return r < 0 ? r : 0;
+}
+
+static json_t *find_iface(json_t *ifaces, const char *name, const char *sandbox)
+{
+	json_t *i;
+	size_t k;
+
+	json_array_foreach(ifaces, k, i) {
+		const char *n = json_string_value(pn_json_get(i, "name"));
+		const char *s = json_string_value(pn_json_get(i, "sandbox"));
+
+		if (n && !strcmp(n, name) && (!sandbox || (s && !strcmp(s, sandbox))))
+			return i;
+	}
+	return NULL;
+}
+
+static bool mac_matches(const json_t *iface, const uint8_t mac[6])
+{
+	const char *m = json_string_value(pn_json_get(iface, "mac"));
+	uint8_t want[6];
+
+	return !m || !*m || (pn_mac_parse(m, want) == 0 && !memcmp(want, mac, 6));
+}
+
+static int br_check(const struct cni_req *req, struct pn_err *e)
+{
+	json_t *prev = pn_json_get(req->conf, "prevResult"), *canon = NULL, *ifaces, *bi, *ci, *ip, *it;
+	struct pn_addr addrs[MAX_ADDRS];
+	struct pn_link br, ctr, hv;
+	struct br_conf c;
+	struct ctx x;
+	size_t n = 0, i;
+	bool found = false;
+	int r;
+
+	if ((r = br_conf_load(&c, req, e)) < 0)
+		return r;
+	if ((r = ctx_open(&x, req, true, e)) < 0)
+		goto out;
+	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_CHECK, NULL, e)) < 0)
+		goto out;
+	if (!prev) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "Required prevResult missing");
+		goto out;
+	}
+	if ((r = cni_result_parse(prev, req->version, &canon, e)) < 0)
+		goto out;
+	ifaces = pn_json_get(canon, "interfaces");
+	bi = find_iface(ifaces, c.bridge, NULL);
+	ci = find_iface(ifaces, req->ifname, req->netns);
+	if (!bi || pn_link_get(&x.host, c.bridge, 0, &br, e) < 0 || strcmp(br.kind, "bridge") || !mac_matches(bi, br.mac) ||
+	    !!(br.flags & IFF_PROMISC) != c.promisc) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI created bridge %s in host namespace was not found", c.bridge);
+		goto out;
+	}
+	if (!ci || pn_link_get(&x.pod, req->ifname, 0, &ctr, e) < 0 || strcmp(ctr.kind, "veth") || !mac_matches(ci, ctr.mac)) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI created interface in container %s not found", req->ifname);
+		goto out;
+	}
+	json_array_foreach(ifaces, i, it) {
+		const char *name = json_string_value(pn_json_get(it, "name"));
+
+		if (!name || it == bi || it == ci || pn_json_get(it, "sandbox"))
+			continue;
+		if (pn_link_get(&x.host, name, 0, &hv, e) == 0 && !strcmp(hv.kind, "veth") && hv.index == ctr.peer &&
+		    hv.master == br.index && mac_matches(it, hv.mac))
+			found = true;
+	}
+	if (!found) {
+		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI veth created for bridge %s was not found", c.bridge);
+		goto out;
+	}
+	if ((r = pn_addr_list(&x.pod, ctr.index, AF_UNSPEC, addrs, MAX_ADDRS, &n, e)) < 0)
+		goto out;
+	json_array_foreach(pn_json_get(canon, "ips"), i, ip) {
+		struct pn_prefix p;
+		bool have = false;
+		char a[PN_PREFIX_STRLEN];
+
+		if (pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &p) < 0)
+			continue;
+		for (size_t k = 0; k < n; k++)
+			have |= pn_ip_eq(&addrs[k].p.ip, &p.ip) && addrs[k].p.len == p.len;
+		if (!have) {
+			r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "Failed to match addr %s on interface %s",
+				       pn_prefix_format(&p, a), req->ifname);
+			goto out;
+		}
+	}
+	json_array_foreach(pn_json_get(canon, "routes"), i, it) {
+		struct pn_route routes[256];
+		struct pn_prefix d;
+		size_t nr = 0;
+		bool have = false;
+		char a[PN_PREFIX_STRLEN];
+
+		if (pn_prefix_parse(json_string_value(pn_json_get(it, "dst")), &d) < 0)
+			continue;
+		d.ip = pn_prefix_network(&d);
+		if ((r = pn_route_list(&x.pod, d.ip.family, routes, 256, &nr, e)) < 0)
+			goto out;
+		for (size_t k = 0; k < nr; k++)
+			have |= routes[k].dst.len == d.len && pn_ip_eq(&routes[k].dst.ip, &d.ip);
+		if (!have) {
+			r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "Failed to match route %s on interface %s",
+				       pn_prefix_format(&d, a), req->ifname);
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	json_decref(canon);
+	ctx_close(&x);
+	return r;
+}
+
+static int br_status(const struct cni_req *req, struct pn_err *e)
+{
+	struct br_conf c;
+	int r;
+
+	if ((r = br_conf_load(&c, req, e)) < 0)
+		return r;
+	return br_l3(&c) ? cni_delegate(req, c.ipam_type, CNI_CMD_STATUS, NULL, e) : 0;
+}
+
+static int br_gc(const struct cni_req *req, struct pn_err *e)
+{
+	json_t *valid = pn_json_get(req->conf, "cni.dev/valid-attachments");
+	struct br_conf c;
+	int r, r2 = 0;
+
+	if ((r = br_conf_load(&c, req, e)) < 0)
+		return r;
+	if (!valid)
+		valid = pn_json_get(req->conf, "cni.dev/attachments");
+	/* the spec: forward GC to the IPAM plugin, and go on past errors */
+	if (br_l3(&c))
+		r = cni_delegate(req, c.ipam_type, CNI_CMD_GC, NULL, e);
+	if (json_is_array(valid)) {
+		struct pn_err e2;
+
+		r2 = br_masq_gc(req, valid, &e2);
+		if (r2 < 0 && r == 0)
+			*e = e2;
+	}
+	return r < 0 ? r : r2;
+}
+
+static const struct cni_plugin bridge = {
+	.name = "bridge",
+	.add = br_add,
+	.del = br_del,
+	.check = br_check,
+	.status = br_status,
+	.gc = br_gc,
+};
+
+int main(void)
+{
+	return cni_main(&bridge);
+}
