@@ -42,8 +42,8 @@ expect_match() {
 }
 # expect_true NAME CMD...
 expect_true() {
-	local name=$1; shift
-	if "$@"; then ok "$name"; else not_ok "$name"; echo "#   failed: $*"; fi
+	local name=$1 out; shift
+	if out=$("$@" 2>&1); then ok "$name"; else not_ok "$name"; echo "#   failed: $*"; sed 's/^/#   /' <<<"$out"; fi
 }
 
 # cni PLUGIN COMMAND CONTAINERID [ENV=VALUE...] < conf: runs a plugin the way a runtime
