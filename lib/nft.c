@@ -87,6 +87,30 @@ void pn_nft_add_rule(struct pn_nft *n, struct nftnl_rule *r)
 	nftnl_batch_update(n->batch);
 }
 
+void pn_nft_flush_chain(struct pn_nft *n, int family, const char *table, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_DELRULE, (uint16_t)family, 0);
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_batch_update(n->batch);
+	nftnl_rule_free(r);
+}
+
+void pn_nft_del_chain(struct pn_nft *n, int family, const char *table, const char *chain)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_DELCHAIN, (uint16_t)family, 0);
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_batch_update(n->batch);
+	nftnl_chain_free(c);
+}
+
 void pn_nft_add_set(struct pn_nft *n, struct nftnl_set *s)
 {
 	struct nlmsghdr *nlh = msg(n, NFT_MSG_NEWSET, (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY), NLM_F_CREATE);
@@ -192,7 +216,7 @@ void pn_nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, u
 	nftnl_rule_add_expr(r, x);
 }
 
-static void cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
+void pn_nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
 	struct nftnl_expr *x = nftnl_expr_alloc("cmp");
 
@@ -202,15 +226,21 @@ static void cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t le
 	nftnl_rule_add_expr(r, x);
 }
 
-void pn_nft_expr_nfproto(struct nftnl_rule *r, int family)
+void pn_nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 {
 	struct nftnl_expr *x = nftnl_expr_alloc("meta");
+
+	nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, dreg);
+	nftnl_rule_add_expr(r, x);
+}
+
+void pn_nft_expr_nfproto(struct nftnl_rule *r, int family)
+{
 	uint8_t proto = family == AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6;
 
-	nftnl_expr_set_u32(x, NFTNL_EXPR_META_KEY, NFT_META_NFPROTO);
-	nftnl_expr_set_u32(x, NFTNL_EXPR_META_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, x);
-	cmp(r, NFT_CMP_EQ, &proto, 1);
+	pn_nft_expr_meta(r, NFT_META_NFPROTO, NFT_REG_1);
+	pn_nft_expr_cmp(r, NFT_CMP_EQ, &proto, 1);
 }
 
 void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_prefix *p, bool neq)
@@ -222,7 +252,7 @@ void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_p
 	if (p->len % 8 == 0) {
 		/* a byte-aligned prefix: nft loads only the prefix bytes */
 		pn_nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, p->len / 8, NFT_REG_1);
-		cmp(r, op, net.a, p->len / 8);
+		pn_nft_expr_cmp(r, op, net.a, p->len / 8);
 	} else {
 		struct nftnl_expr *x = nftnl_expr_alloc("bitwise");
 		struct pn_prefix all = { .ip = { .family = p->ip.family }, .len = p->len };
@@ -238,7 +268,7 @@ void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_p
 		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, mask.a, full);
 		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, zero.a, full);
 		nftnl_rule_add_expr(r, x);
-		cmp(r, op, net.a, full);
+		pn_nft_expr_cmp(r, op, net.a, full);
 	}
 }
 
@@ -284,4 +314,65 @@ void pn_nft_elem_comment(struct nftnl_set_elem *el, const char *comment)
 	nftnl_udata_put_strz(ud, NFTNL_UDATA_SET_ELEM_COMMENT, comment);
 	nftnl_set_elem_set(el, NFTNL_SET_ELEM_USERDATA, nftnl_udata_buf_data(ud), nftnl_udata_buf_len(ud));
 	nftnl_udata_buf_free(ud);
+}
+
+int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const char *set,
+		      int (*cb)(const void *key, uint32_t klen, const char *comment, void *ctx), void *ctx,
+		      struct pn_err *e)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *el;
+	struct nlmsghdr *nlh;
+	ssize_t len;
+	int r = 0;
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)family, NLM_F_DUMP | NLM_F_ACK, ++n->seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	if (mnl_socket_sendto(n->sock, nlh, nlh->nlmsg_len) < 0) {
+		r = -errno;
+		goto out;
+	}
+	for (bool done = false; !done && (len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf))) > 0;) {
+		struct nlmsghdr *m = (struct nlmsghdr *)buf;
+		int left = (int)len;
+
+		for (; !done && mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+			if (m->nlmsg_type == NLMSG_DONE) {
+				done = true;
+			} else if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
+
+				/* no such table or set: nothing to list */
+				r = err->error == -ENOENT ? 0 : err->error;
+				done = true;
+			} else {
+				nftnl_set_elems_nlmsg_parse(m, s);
+			}
+		}
+	}
+	it = nftnl_set_elems_iter_create(s);
+	while (r == 0 && it && (el = nftnl_set_elems_iter_next(it))) {
+		uint32_t klen = 0, ulen = 0;
+		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
+		const char *ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &ulen);
+		char comment[256] = "";
+
+		/* userdata is TLV: type (comment = 0), length, NUL-terminated text */
+		if (ud && ulen > 2 && (uint8_t)ud[0] == NFTNL_UDATA_SET_ELEM_COMMENT && (uint8_t)ud[1] + 2u <= ulen)
+			snprintf(comment, sizeof(comment), "%.*s", (int)(uint8_t)ud[1], ud + 2);
+		if (key)
+			r = cb(key, klen, comment, ctx);
+	}
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+out:
+	nftnl_set_free(s);
+	if (r < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, r, "listing %s %s: %s", table, set, strerror(-r));
+	return 0;
 }

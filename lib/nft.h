@@ -38,6 +38,9 @@ int pn_nft_commit(struct pn_nft *n, struct pn_err *e);
 void pn_nft_add_table(struct pn_nft *n, const struct nftnl_table *t, bool excl);
 void pn_nft_add_chain(struct pn_nft *n, const struct nftnl_chain *c, bool excl);
 void pn_nft_add_rule(struct pn_nft *n, struct nftnl_rule *r);
+/* Removes every rule of a chain (flush), or the chain itself (it must be empty). */
+void pn_nft_flush_chain(struct pn_nft *n, int family, const char *table, const char *chain);
+void pn_nft_del_chain(struct pn_nft *n, int family, const char *table, const char *chain);
 void pn_nft_add_set(struct pn_nft *n, struct nftnl_set *s);
 void pn_nft_set_elems(struct pn_nft *n, const struct nftnl_set *s, bool add);
 
@@ -49,7 +52,14 @@ void pn_nft_expr_payload(struct nftnl_rule *r, uint32_t base, uint32_t offset, u
 void pn_nft_expr_lookup(struct nftnl_rule *r, const char *set, uint32_t sreg, int dreg, bool inv);
 void pn_nft_expr_verdict(struct nftnl_rule *r, int verdict, const char *chain);
 void pn_nft_expr_masq(struct nftnl_rule *r, uint32_t flags);
+void pn_nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+/* compares register 1 with data (NFT_CMP_EQ, NFT_CMP_NEQ, ...) */
+void pn_nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
 
+/* Lists a set's elements: cb(key, key length, comment) for each; a missing set is empty. */
+int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const char *set,
+		      int (*cb)(const void *key, uint32_t klen, const char *comment, void *ctx), void *ctx,
+		      struct pn_err *e);
 /* A set element comment, as nft stores it (userdata). */
 void pn_nft_elem_comment(struct nftnl_set_elem *el, const char *comment);
 

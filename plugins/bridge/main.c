@@ -18,6 +18,7 @@
 #include "masq.h"
 #include "netns.h"
 #include "nl.h"
+#include "spoofchk.h"
 #include "sysctl.h"
 
 #define MAX_ADDRS 64
@@ -256,7 +257,7 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	struct pn_prefix gws[MAX_ADDRS];
 	struct br_conf c;
 	struct ctx x;
-	bool veth_made = false, ipam_done = false, masq_done = false;
+	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false;
 	size_t ngws = 0;
 	json_t *res = NULL, *ifaces;
 	int r;
@@ -272,6 +273,11 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	veth_made = ctr.index > 0 && r != -EEXIST;
 	if (r < 0)
 		goto fail;
+	if (c.macspoofchk) {
+		spoof_done = true;
+		if ((r = br_spoofchk_add(req, hostveth.name, ctr.mac, e)) < 0)
+			goto fail;
+	}
 	if (br_l3(&c)) {
 		if ((r = cni_delegate(req, c.ipam_type, CNI_CMD_ADD, &res, e)) < 0)
 			goto fail;
@@ -337,6 +343,8 @@ fail:
 
 		if (masq_done)
 			br_masq_del(req, NULL, 0, &ignore);
+		if (spoof_done)
+			br_spoofchk_del(req, hostveth.name, &ignore);
 		if (veth_made)
 			pn_link_del(&x.pod, ctr.index, &ignore);
 		if (ipam_done)
@@ -364,14 +372,35 @@ static size_t prev_addresses(const struct cni_req *req, struct pn_prefix *out, s
 	return n;
 }
 
+/* The host end's name: from prevResult, else from the pod's veth peer. */
+static void host_veth_name(const struct cni_req *req, struct ctx *x, const struct pn_link *ctr, char *out)
+{
+	json_t *prev = pn_json_get(req->conf, "prevResult"), *it;
+	struct pn_err ignore;
+	struct pn_link hv;
+	size_t i;
+
+	out[0] = '\0';
+	json_array_foreach(pn_json_get(prev, "interfaces"), i, it) {
+		const char *n = json_string_value(pn_json_get(it, "name"));
+
+		if (n && !pn_json_get(it, "sandbox") && !strncmp(n, "veth", 4) && strlen(n) < IFNAMSIZ)
+			strcpy(out, n);
+	}
+	if (!out[0] && ctr && ctr->peer && pn_link_get(&x->host, NULL, ctr->peer, &hv, &ignore) == 0)
+		strcpy(out, hv.name);
+}
+
 static int br_del(const struct cni_req *req, struct pn_err *e)
 {
 	struct pn_prefix addrs[MAX_ADDRS];
 	struct pn_err ignore;
 	struct br_conf c;
-	struct pn_link ctr;
+	struct pn_link ctr = { 0 };
+	char hostveth[IFNAMSIZ] = "";
 	struct ctx x;
 	size_t n;
+	bool from_prev;
 	int r;
 
 	if ((r = br_conf_load(&c, req, e)) < 0)
@@ -379,11 +408,14 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	if ((r = ctx_open(&x, req, false, e)) < 0)
 		goto out;
 	n = prev_addresses(req, addrs, MAX_ADDRS);
+	from_prev = n > 0;
 	/* a missing netns or interface is fine: DEL is best effort and idempotent */
 	if (*req->netns && open_pod(&x, req->netns, &ignore) == 0 &&
 	    pn_link_get(&x.pod, req->ifname, 0, &ctr, &ignore) == 0) {
 		if (!n)
 			n = pod_addresses(&x, ctr.index, addrs, MAX_ADDRS);
+		if (c.macspoofchk)
+			host_veth_name(req, &x, &ctr, hostveth);
 		if ((r = pn_link_del(&x.pod, ctr.index, e)) < 0 && r != -ENODEV) {
 			pn_err_prefix(e, r, "failed to delete %s", req->ifname);
 			goto out;
@@ -391,9 +423,19 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	}
 	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, e)) < 0)
 		goto out;
-	/* our masquerade goes even when the pod's addresses are unknown: found by owner */
+	if (c.macspoofchk) {
+		if (!hostveth[0])
+			host_veth_name(req, &x, NULL, hostveth);
+		if ((r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) < 0)
+			goto out;
+	}
+	/*
+	 * Our masquerade goes even when the pod's addresses are unknown or were removed
+	 * from its interface: then its elements are found by their owner comment (a
+	 * listing of the maps).  prevResult, which runtimes send on DEL, is trusted whole.
+	 */
 	r = br_masq_del(req, addrs, n, e);
-	if (r == 0 && n)
+	if (r == 0 && n && !from_prev)
 		r = br_masq_del(req, NULL, 0, e);
 out:
 	ctx_close(&x);

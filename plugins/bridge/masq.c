@@ -206,69 +206,30 @@ out:
 	return r < 0 ? pn_err_prefix(e, r, "failed to set up IP masquerade") : 0;
 }
 
-/* Elements of both maps: cb(ip, comment) for each. */
+struct dump_ctx {
+	int family;
+	int (*cb)(const struct pn_ip *ip, const char *comment, void *ctx);
+	void *ctx;
+};
+
+static int dump_cb(const void *key, uint32_t klen, const char *comment, void *data)
+{
+	struct dump_ctx *d = data;
+	struct pn_ip ip = { .family = (uint8_t)d->family };
+
+	if (klen != (uint32_t)pn_ip_bytes(&ip))
+		return 0;
+	memcpy(ip.a, key, klen);
+	return d->cb(&ip, comment, d->ctx);
+}
+
+/* Elements of one map: cb(ip, comment) for each. */
 static int dump_elems(struct pn_nft *n, int family, int (*cb)(const struct pn_ip *ip, const char *comment, void *ctx),
 		      void *ctx, struct pn_err *e)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nftnl_set *s = map_new(family);
-	struct nlmsghdr *nlh;
-	struct nftnl_set_elems_iter *it;
-	struct nftnl_set_elem *el;
-	ssize_t len;
-	int r = 0;
+	struct dump_ctx d = { .family = family, .cb = cb, .ctx = ctx };
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_DUMP | NLM_F_ACK, ++n->seq);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	if (mnl_socket_sendto(n->sock, nlh, nlh->nlmsg_len) < 0) {
-		r = -errno;
-		goto out;
-	}
-	while ((len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf))) > 0) {
-		struct nlmsghdr *m = (struct nlmsghdr *)buf;
-		size_t left = (size_t)len;
-		bool done = false;
-
-		for (; mnl_nlmsg_ok(m, (int)left); m = mnl_nlmsg_next(m, (int *)&left)) {
-			if (m->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (m->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
-
-				r = err->error == -ENOENT ? 0 : err->error;
-				done = true;
-				break;
-			}
-			nftnl_set_elems_nlmsg_parse(m, s);
-		}
-		if (done)
-			break;
-	}
-	it = nftnl_set_elems_iter_create(s);
-	while (r == 0 && it && (el = nftnl_set_elems_iter_next(it))) {
-		uint32_t klen = 0, ulen = 0;
-		const void *key = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
-		const char *ud = nftnl_set_elem_get(el, NFTNL_SET_ELEM_USERDATA, &ulen);
-		char comment[256] = "";
-		struct pn_ip ip = { .family = (uint8_t)family };
-
-		/* userdata is TLV: type 0 (comment), length, NUL-terminated text */
-		if (ud && ulen > 2 && (uint8_t)ud[0] == NFTNL_UDATA_SET_ELEM_COMMENT && (uint8_t)ud[1] + 2u <= ulen)
-			snprintf(comment, sizeof(comment), "%.*s", (int)(uint8_t)ud[1], ud + 2);
-		if (key && klen == (uint32_t)pn_ip_bytes(&ip)) {
-			memcpy(ip.a, key, klen);
-			r = cb(&ip, comment, ctx);
-		}
-	}
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-out:
-	nftnl_set_free(s);
-	if (r < 0)
-		return pn_err_set(e, CNI_ERR_INTERNAL, r, "listing %s: %s", map_name(family), strerror(-r));
-	return 0;
+	return pn_nft_dump_elems(n, NFPROTO_INET, BR_MASQ_TABLE, map_name(family), dump_cb, &d, e);
 }
 
 struct match {

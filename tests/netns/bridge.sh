@@ -171,6 +171,25 @@ expect_match "missing netns" "$RC $($JSON msg <<<"$OUT")" '^1 failed to open net
 CNI_NETNS_PATH=/proc/self/ns/net NODE="" cni "$BIN/bridge" ADD h3 < <(conf 1.0.0)
 expect "CNI_NETNS naming the plugin's own netns: code 8" "$RC:$($JSON code <<<"$OUT")" "1:8"
 
+# --- macspoofchk ---------------------------------------------------------------------
+add s1 pod5 < <(conf 1.0.0 '"macspoofchk":true')
+expect "ADD with macspoofchk" "$RC" 0
+SMAC=$($JSON interfaces.2.mac <<<"$OUT")
+SVETH=$($JSON interfaces.1.name <<<"$OUT")
+expect_match "the port's chain drops other source MACs" \
+	"$(ip netns exec "$NODE" nft list chain bridge podnet_spoofchk "port-$SVETH")" "ether saddr != $SMAC drop"
+expect_true "with its own MAC the pod reaches pod1" in_pod pod5 ping -c 1 -W 2 -q 10.244.1.2
+ip -n "$P-pod5" link set eth0 address 02:00:00:00:00:99
+expect_true "with a spoofed MAC it does not" bash -c "! ip netns exec $P-pod5 ping -c 2 -W 1 -q 10.244.1.2"
+ip -n "$P-pod5" link set eth0 address "$SMAC"
+expect_true "with its MAC back it does again" in_pod pod5 ping -c 1 -W 2 -q 10.244.1.2
+ip netns del "$P-pod5"
+del s1 pod5 < <(conf 1.0.0 '"macspoofchk":true')
+expect "DEL with macspoofchk after the netns was removed" "$RC" 0
+expect "no spoof-check element or chain left" \
+	"$(ip netns exec "$NODE" nft list table bridge podnet_spoofchk | grep -c -e "$SVETH" -e 'comment')" 0
+netns_add "$P-pod5"
+
 # --- DEL ------------------------------------------------------------------------------
 ip netns del "$P-pod2"
 del p2 pod2 < <(conf 1.0.0)

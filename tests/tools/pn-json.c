@@ -24,8 +24,10 @@ int main(int argc, char **argv)
 	for (tok = strtok_r(path, ".", &save); tok && v; tok = strtok_r(NULL, ".", &save))
 		v = json_is_array(v) ? json_array_get(v, strtoul(tok, NULL, 10)) : json_object_get(v, tok);
 	free(path);
-	if (!v)
+	if (!v) {
+		json_decref(doc);
 		return 2;
+	}
 	if (json_is_string(v)) {
 		puts(json_string_value(v));
 	} else {
