@@ -376,3 +376,94 @@ out:
 		return pn_err_set(e, CNI_ERR_INTERNAL, r, "listing %s %s: %s", table, set, strerror(-r));
 	return 0;
 }
+
+/* One GET request (dump or not); every reply message goes to cb. */
+static int get(struct pn_nft *n, struct nlmsghdr *nlh, int (*cb)(const struct nlmsghdr *m, void *ctx), void *ctx)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	ssize_t len;
+	int r = 0;
+
+	if (mnl_socket_sendto(n->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (bool done = false; !done && (len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf))) > 0;) {
+		struct nlmsghdr *m = (struct nlmsghdr *)buf;
+		int left = (int)len;
+
+		for (; !done && mnl_nlmsg_ok(m, left); m = mnl_nlmsg_next(m, &left)) {
+			if (m->nlmsg_type == NLMSG_DONE) {
+				done = true;
+			} else if (m->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = mnl_nlmsg_get_payload(m);
+
+				r = r ? r : err->error;
+				done = true;
+			} else if (cb && r == 0) {
+				r = cb(m, ctx);
+			}
+		}
+	}
+	return r;
+}
+
+bool pn_nft_chain_exists(struct pn_nft *n, int family, const char *table, const char *chain)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, (uint16_t)family, NLM_F_ACK, ++n->seq);
+	int r;
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, chain);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	r = get(n, nlh, NULL, NULL);
+	return r == 0;
+}
+
+struct rule_dump {
+	int (*cb)(struct nftnl_rule *r, void *ctx);
+	void *ctx;
+};
+
+static int rule_cb(const struct nlmsghdr *m, void *data)
+{
+	struct rule_dump *d = data;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	int ret = 0;
+
+	if (nftnl_rule_nlmsg_parse(m, r) == 0)
+		ret = d->cb(r, d->ctx);
+	nftnl_rule_free(r);
+	return ret;
+}
+
+int pn_nft_dump_rules(struct pn_nft *n, int family, const char *table, const char *chain,
+		      int (*cb)(struct nftnl_rule *r, void *ctx), void *ctx)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)family, NLM_F_DUMP, ++n->seq);
+	struct rule_dump d = { .cb = cb, .ctx = ctx };
+	int ret;
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	ret = get(n, nlh, rule_cb, &d);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+void pn_nft_del_rule(struct pn_nft *n, int family, const char *table, const char *chain, uint64_t handle)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_DELRULE, (uint16_t)family, 0);
+
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u64(r, NFTNL_RULE_HANDLE, handle);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_batch_update(n->batch);
+	nftnl_rule_free(r);
+}

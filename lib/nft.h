@@ -60,6 +60,13 @@ void pn_nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32
 int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const char *set,
 		      int (*cb)(const void *key, uint32_t klen, const char *comment, void *ctx), void *ctx,
 		      struct pn_err *e);
+/* Other tools' rules (the reference plugins', iptables-nft's): look them up, list, delete. */
+bool pn_nft_chain_exists(struct pn_nft *n, int family, const char *table, const char *chain);
+/* cb(rule) for every rule of the chain; a missing table or chain has none. */
+int pn_nft_dump_rules(struct pn_nft *n, int family, const char *table, const char *chain,
+		      int (*cb)(struct nftnl_rule *r, void *ctx), void *ctx);
+void pn_nft_del_rule(struct pn_nft *n, int family, const char *table, const char *chain, uint64_t handle);
+
 /* A set element comment, as nft stores it (userdata). */
 void pn_nft_elem_comment(struct nftnl_set_elem *el, const char *comment);
 

@@ -17,6 +17,7 @@
 #include "link.h"
 #include "masq.h"
 #include "netns.h"
+#include "refclean.h"
 #include "nl.h"
 #include "spoofchk.h"
 #include "sysctl.h"
@@ -437,6 +438,9 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	r = br_masq_del(req, addrs, n, e);
 	if (r == 0 && n && !from_prev)
 		r = br_masq_del(req, NULL, 0, e);
+	/* a pod the reference plugin added: its iptables or nftables masquerade goes too */
+	if (r == 0 && c.ip_masq)
+		r = br_refclean_masq(req, e);
 out:
 	ctx_close(&x);
 	return r < 0 ? r : 0;

@@ -206,6 +206,16 @@ expect "DEL again succeeds" "$RC:$OUT" "0:"
 NODE_NS=$NODE NODE="" CNI_NETNS_PATH="" cni "$BIN/bridge" DEL p9 < <(conf 1.0.0)
 expect "DEL with an empty CNI_NETNS succeeds" "$RC" 0
 
+# --- switching from the reference: our DEL of a pod it added ----------------------------
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$REF cni "$REF/bridge" ADD r1 < <(conf 1.0.0)
+expect "the reference bridge adds a pod (iptables masquerade)" "$RC" 0
+expect_match "its iptables-nft chain is there" "$(ip netns exec "$NODE" iptables-save -t nat)" '-j CNI-[0-9a-f]{24}'
+del r1 pod4 < <(conf 1.0.0 "\"prevResult\":$OUT")
+expect "our DEL of the reference's pod" "$RC:$OUT" "0:"
+expect "removes its iptables chain and POSTROUTING rule" "$(ip netns exec "$NODE" iptables-save -t nat | grep -c CNI-)" 0
+expect "its interface" "$(ip -n "$P-pod4" -o link show | grep -c eth0)" 0
+expect "and its reservation" "$(reservations)" ""
+
 # --- L2 only, STATUS, GC --------------------------------------------------------------
 printf '{"cniVersion":"1.0.0","name":"l2","type":"bridge","bridge":"%s"}' "${P}l2" > "$TMP/l2.json"
 add l1 pod4 < "$TMP/l2.json"
