@@ -86,7 +86,7 @@ $(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(LIBPODNET)
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)

@@ -223,9 +223,8 @@ int pn_link_get(struct pn_nl *nl, const char *name, int index, struct pn_link *o
 	return r;
 }
 
-int pn_link_add_bridge(struct pn_nl *nl, const char *name, unsigned mtu, bool vlan_filtering, struct pn_err *e)
+struct nlmsghdr *pn_nl_msg_add_bridge(char *buf, const char *name, unsigned mtu, bool vlan_filtering)
 {
-	char buf[BUF_SIZE];
 	struct nlmsghdr *nlh = link_req(buf, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, AF_UNSPEC, 0);
 	struct nlattr *info, *data;
 
@@ -240,7 +239,14 @@ int pn_link_add_bridge(struct pn_nl *nl, const char *name, unsigned mtu, bool vl
 		mnl_attr_nest_end(nlh, data);
 	}
 	mnl_attr_nest_end(nlh, info);
-	return pn_nl_talk(nl, nlh, NULL, NULL, e);
+	return nlh;
+}
+
+int pn_link_add_bridge(struct pn_nl *nl, const char *name, unsigned mtu, bool vlan_filtering, struct pn_err *e)
+{
+	char buf[BUF_SIZE];
+
+	return pn_nl_talk(nl, pn_nl_msg_add_bridge(buf, name, mtu, vlan_filtering), NULL, NULL, e);
 }
 
 int pn_link_add_veth(struct pn_nl *nl, const char *name, unsigned mtu, const uint8_t *mac,
@@ -318,9 +324,8 @@ int pn_brport_set(struct pn_nl *nl, int index, bool hairpin, bool isolated, stru
 	return pn_nl_talk(nl, nlh, NULL, NULL, e);
 }
 
-int pn_bridge_vlan(struct pn_nl *nl, int index, uint16_t vid, uint16_t flags, bool add, struct pn_err *e)
+struct nlmsghdr *pn_nl_msg_bridge_vlan(char *buf, int index, uint16_t vid, uint16_t flags, bool add)
 {
-	char buf[BUF_SIZE];
 	struct nlmsghdr *nlh = link_req(buf, add ? RTM_SETLINK : RTM_DELLINK, 0, AF_BRIDGE, index);
 	struct bridge_vlan_info info = { .flags = flags, .vid = vid };
 	struct nlattr *nest = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
@@ -328,7 +333,14 @@ int pn_bridge_vlan(struct pn_nl *nl, int index, uint16_t vid, uint16_t flags, bo
 	mnl_attr_put_u16(nlh, IFLA_BRIDGE_FLAGS, BRIDGE_FLAGS_MASTER);
 	mnl_attr_put(nlh, IFLA_BRIDGE_VLAN_INFO, sizeof(info), &info);
 	mnl_attr_nest_end(nlh, nest);
-	return pn_nl_talk(nl, nlh, NULL, NULL, e);
+	return nlh;
+}
+
+int pn_bridge_vlan(struct pn_nl *nl, int index, uint16_t vid, uint16_t flags, bool add, struct pn_err *e)
+{
+	char buf[BUF_SIZE];
+
+	return pn_nl_talk(nl, pn_nl_msg_bridge_vlan(buf, index, vid, flags, add), NULL, NULL, e);
 }
 
 static struct nlmsghdr *addr_req(char *buf, uint16_t type, uint16_t flags, int index, const struct pn_prefix *p)

@@ -62,6 +62,11 @@ int pn_brport_set(struct pn_nl *nl, int index, bool hairpin, bool isolated, stru
 /* Adds or deletes a VLAN on a bridge port (BRIDGE_VLAN_INFO_* flags). */
 int pn_bridge_vlan(struct pn_nl *nl, int index, uint16_t vid, uint16_t flags, bool add, struct pn_err *e);
 
+/* The messages alone, for tests of what the kernel would be asked (buf: PN_NL_BUF bytes). */
+#define PN_NL_BUF 8192
+struct nlmsghdr *pn_nl_msg_add_bridge(char *buf, const char *name, unsigned mtu, bool vlan_filtering);
+struct nlmsghdr *pn_nl_msg_bridge_vlan(char *buf, int index, uint16_t vid, uint16_t flags, bool add);
+
 int pn_addr_add(struct pn_nl *nl, int index, const struct pn_prefix *p, struct pn_err *e);
 int pn_addr_del(struct pn_nl *nl, int index, const struct pn_prefix *p, struct pn_err *e);
 struct pn_addr {
