@@ -46,7 +46,10 @@ HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 BR_SRC   := $(wildcard plugins/bridge/*.c)
 BR_OBJ   := $(BR_SRC:%.c=$(BUILD)/%.o)
 
-PLUGINS  := $(BUILD)/bin/host-local $(BUILD)/bin/bridge
+VX_SRC   := $(wildcard plugins/vxlan-overlay/*.c)
+VX_OBJ   := $(VX_SRC:%.c=$(BUILD)/%.o)
+
+PLUGINS  := $(BUILD)/bin/host-local $(BUILD)/bin/bridge $(BUILD)/bin/vxlan-overlay
 TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
@@ -69,6 +72,11 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^ $(HL_LIBS)
 
 $(BUILD)/bin/bridge: $(BR_OBJ) $(LIBPODNET)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/bin/vxlan-overlay: $(VX_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)

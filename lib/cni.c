@@ -53,6 +53,11 @@ int cni_version_cmp(const char *a, const char *b, bool *bad)
 	return 0;
 }
 
+void cni_owner_comment(const struct cni_req *req, char *buf, size_t len)
+{
+	snprintf(buf, len, "net: %s, if: %s, id: %s", req->name, req->ifname, req->container_id);
+}
+
 static enum cni_cmd parse_cmd(const char *s)
 {
 	static const struct { const char *name; enum cni_cmd cmd; } cmds[] = {

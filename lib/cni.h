@@ -49,6 +49,9 @@ struct cni_plugin {
 	int (*gc)(const struct cni_req *req, struct pn_err *e);
 };
 
+/* "net: <name>, if: <ifname>, id: <containerID>": how podnet tags what it makes for an attachment. */
+void cni_owner_comment(const struct cni_req *req, char *buf, size_t len);
+
 /* Runs one invocation from the process environment and stdin; returns the exit status. */
 int cni_main(const struct cni_plugin *plugin);
 /* The same with explicit input (tests, fuzzing): env lookups come from getenv(). */

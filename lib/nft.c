@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "nft.h"
+#include "nl.h"
 
 int pn_nft_open(struct pn_nft *n, struct pn_err *e)
 {
@@ -87,6 +88,26 @@ void pn_nft_add_rule(struct pn_nft *n, struct nftnl_rule *r)
 	nftnl_batch_update(n->batch);
 }
 
+struct nftnl_chain *pn_nft_chain_new(int family, const char *table, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, (uint32_t)family);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	return c;
+}
+
+struct nftnl_rule *pn_nft_rule_new(int family, const char *table, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, (uint32_t)family);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	return r;
+}
+
 void pn_nft_flush_chain(struct pn_nft *n, int family, const char *table, const char *chain)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
@@ -134,15 +155,6 @@ struct acks {
 	unsigned got;
 };
 
-static int ext_attr(const struct nlattr *attr, void *data)
-{
-	struct acks *a = data;
-
-	if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG && mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) == 0)
-		snprintf(a->ext, sizeof(a->ext), "%s", mnl_attr_get_str(attr));
-	return MNL_CB_OK;
-}
-
 static int ack_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
@@ -151,13 +163,7 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 	a->got++;
 	if (err->error && !a->err) {
 		a->err = err->error;
-		if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
-			unsigned off = sizeof(*err);
-
-			if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-				off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-			mnl_attr_parse(nlh, off, ext_attr, a);
-		}
+		pn_nl_ext_ack(nlh, a->ext, sizeof(a->ext));
 	}
 	return MNL_CB_OK;
 }

@@ -34,6 +34,10 @@ void pn_nft_begin(struct pn_nft *n);
 /* Ends and sends the batch, waits for every ACK; the first error wins. */
 int pn_nft_commit(struct pn_nft *n, struct pn_err *e);
 
+/* New objects with family, table and name set (free with nftnl_*_free). */
+struct nftnl_chain *pn_nft_chain_new(int family, const char *table, const char *name);
+struct nftnl_rule *pn_nft_rule_new(int family, const char *table, const char *chain);
+
 /* Batch messages; each takes ownership of nothing (objects are serialised at once). */
 void pn_nft_add_table(struct pn_nft *n, const struct nftnl_table *t, bool excl);
 void pn_nft_add_chain(struct pn_nft *n, const struct nftnl_chain *c, bool excl);

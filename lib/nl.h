@@ -26,6 +26,9 @@ void pn_nl_close(struct pn_nl *nl);
 /* Sends req with NLM_F_ACK and runs cb (may be NULL) on every reply; 0 or -errno. */
 int pn_nl_talk(struct pn_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data, struct pn_err *e);
 
+/* The kernel's error text (extended ACK) of an NLMSG_ERROR message, or "". */
+void pn_nl_ext_ack(const struct nlmsghdr *nlh, char *buf, size_t len);
+
 struct pn_link {
 	int index;
 	char name[IFNAMSIZ];
@@ -71,6 +74,7 @@ int pn_addr_add(struct pn_nl *nl, int index, const struct pn_prefix *p, struct p
 int pn_addr_del(struct pn_nl *nl, int index, const struct pn_prefix *p, struct pn_err *e);
 struct pn_addr {
 	struct pn_prefix p;
+	int index;              /* the link holding it */
 	uint32_t flags;         /* IFA_F_* */
 	uint8_t scope;
 };
@@ -84,8 +88,47 @@ struct pn_route {
 	int oif;
 	uint32_t table, priority;
 	uint8_t scope;
+	uint8_t protocol;       /* 0: RTPROT_BOOT; tools tag their routes with their own */
+	bool onlink;            /* the gateway is on the link even if no prefix says so */
 };
 int pn_route_add(struct pn_nl *nl, const struct pn_route *r, struct pn_err *e);
+/* Adds or replaces (same destination). */
+int pn_route_replace(struct pn_nl *nl, const struct pn_route *r, struct pn_err *e);
+int pn_route_del(struct pn_nl *nl, const struct pn_route *r, struct pn_err *e);
+
+/* VXLAN device: learning off, UDP checksum as given, a fixed MAC; local/dev may be unset. */
+struct pn_vxlan {
+	uint32_t vni;
+	uint16_t port;
+	struct pn_ip local;     /* family 0: none */
+	int dev;                /* underlay device index, 0: none */
+	uint8_t mac[6];
+	unsigned mtu;
+	bool udp_csum;
+	/* read back by pn_vxlan_get */
+	bool learning;
+};
+int pn_link_add_vxlan(struct pn_nl *nl, const char *name, const struct pn_vxlan *v, struct pn_err *e);
+/* The VXLAN settings of an existing link; -ENODEV when missing, -EMEDIUMTYPE when not VXLAN. */
+int pn_vxlan_get(struct pn_nl *nl, const char *name, struct pn_link *l, struct pn_vxlan *v, struct pn_err *e);
+
+/* Neighbours (family AF_INET/AF_INET6: ARP/ND; AF_BRIDGE: the device's FDB). */
+struct pn_neigh {
+	int family;
+	int ifindex;
+	struct pn_ip dst;       /* AF_BRIDGE: the remote VTEP */
+	uint8_t mac[6];
+	uint16_t state;         /* NUD_* */
+	uint8_t flags;          /* NTF_* */
+};
+/* A permanent ARP/ND entry (replaced if present). */
+int pn_neigh_set(struct pn_nl *nl, int ifindex, const struct pn_ip *ip, const uint8_t mac[6], struct pn_err *e);
+/* A permanent FDB entry mac -> dst on a VXLAN device (appended: several dsts per MAC are allowed). */
+int pn_fdb_add(struct pn_nl *nl, int ifindex, const uint8_t mac[6], const struct pn_ip *dst, struct pn_err *e);
+int pn_neigh_del(struct pn_nl *nl, const struct pn_neigh *n, struct pn_err *e);
+/* Entries of one device; at most max. */
+int pn_neigh_list(struct pn_nl *nl, int family, int ifindex, struct pn_neigh *out, size_t max, size_t *n,
+		  struct pn_err *e);
 /* Routes of the main table of one family; at most max. */
 int pn_route_list(struct pn_nl *nl, int family, struct pn_route *out, size_t max, size_t *n, struct pn_err *e);
 

@@ -16,29 +16,14 @@
 
 static const char *map_name(int family) { return family == AF_INET ? "pods4" : "pods6"; }
 
-static void owner_comment(const struct cni_req *req, char *buf, size_t len)
-{
-	snprintf(buf, len, "net: %s, if: %s, id: %s", req->name, req->ifname, req->container_id);
-}
-
 static struct nftnl_chain *chain_new(const char *name)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
-
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, BR_MASQ_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	return c;
+	return pn_nft_chain_new(NFPROTO_INET, BR_MASQ_TABLE, name);
 }
 
 static struct nftnl_rule *rule_new(const char *chain)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, BR_MASQ_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	return r;
+	return pn_nft_rule_new(NFPROTO_INET, BR_MASQ_TABLE, chain);
 }
 
 static struct nftnl_set *map_new(int family)
@@ -169,7 +154,7 @@ int br_masq_add(const struct cni_req *req, const json_t *ips, struct pn_err *e)
 		return r;
 	if ((r = ensure_table(&n, e)) < 0)
 		goto out;
-	owner_comment(req, comment, sizeof(comment));
+	cni_owner_comment(req, comment, sizeof(comment));
 	json_array_foreach(ips, i, ip) {
 		const char *a = json_string_value(pn_json_get(ip, "address"));
 		char chain[256];
@@ -295,7 +280,7 @@ int br_masq_del(const struct cni_req *req, const struct pn_prefix *addrs, size_t
 	if (!n) {
 		struct match m = { .comment = comment, .req = req };
 
-		owner_comment(req, comment, sizeof(comment));
+		cni_owner_comment(req, comment, sizeof(comment));
 		return del_matching(&m, e);
 	}
 	if ((r = pn_nft_open(&nft, e)) < 0)

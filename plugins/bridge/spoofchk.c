@@ -12,11 +12,6 @@
 #define TABLE "podnet_spoofchk"
 #define TYPE_IFNAME 41   /* nft's datatype number for interface names */
 
-static void owner_comment(const struct cni_req *req, char *buf, size_t len)
-{
-	snprintf(buf, len, "net: %s, if: %s, id: %s", req->name, req->ifname, req->container_id);
-}
-
 static struct nftnl_set *ports_elem(const char *veth, const char *chain, const char *comment)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
@@ -40,22 +35,12 @@ static struct nftnl_set *ports_elem(const char *veth, const char *chain, const c
 
 static struct nftnl_chain *chain_new(const char *name)
 {
-	struct nftnl_chain *c = nftnl_chain_alloc();
-
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_BRIDGE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	return c;
+	return pn_nft_chain_new(NFPROTO_BRIDGE, TABLE, name);
 }
 
 static struct nftnl_rule *rule_new(const char *chain)
 {
-	struct nftnl_rule *r = nftnl_rule_alloc();
-
-	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_BRIDGE);
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
-	return r;
+	return pn_nft_rule_new(NFPROTO_BRIDGE, TABLE, chain);
 }
 
 static int ensure_table(struct pn_nft *n, struct pn_err *e)
@@ -110,7 +95,7 @@ int br_spoofchk_add(const struct cni_req *req, const char *hostveth, const uint8
 	if ((ret = ensure_table(&n, e)) < 0)
 		goto out;
 	snprintf(chain, sizeof(chain), "port-%s", hostveth);
-	owner_comment(req, comment, sizeof(comment));
+	cni_owner_comment(req, comment, sizeof(comment));
 	c = chain_new(chain);
 	r = rule_new(chain);
 	pn_nft_expr_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_1);
@@ -179,7 +164,7 @@ int br_spoofchk_del(const struct cni_req *req, const char *hostveth, struct pn_e
 	if (hostveth) {
 		r = del_port(&n, hostveth, e);
 	} else {
-		owner_comment(req, comment, sizeof(comment));
+		cni_owner_comment(req, comment, sizeof(comment));
 		r = pn_nft_dump_elems(&n, NFPROTO_BRIDGE, TABLE, "ports", find_cb, &f, e);
 		for (int i = 0; r == 0 && i < f.n; i++)
 			r = del_port(&n, f.veth[i], e);
