@@ -156,6 +156,29 @@ for n in a c; do
 done
 expect_true "a and c still reach each other" reach_all a1 c1
 
+# --- node c's underlay address moves ---------------------------------------------------------
+ip -n "$P-c" addr del 192.0.2.3/24 dev eth0
+ip -n "$P-c" addr add 192.0.2.4/24 dev eth0
+ip -n "$P-c" route replace default dev eth0
+IP[c]=192.0.2.4
+for n in a c; do peers_json a c > "$TMP/peers-$n.json"; done
+expect_true "sync on c after its address moved" sync_node c
+expect_match "c's device follows: local and MAC from the new address" "$(ip -n "$P-c" -d link show podnet.1)" \
+	'link/ether 0e:fe:c0:00:02:04 .*local 192\.0\.2\.4 '
+expect_true "sync on a" sync_node a
+expect_match "a's FDB points at c's new address" "$(ip netns exec "$P-a" bridge fdb show dev podnet.1)" '0e:fe:c0:00:02:04 dst 192\.0\.2\.4'
+expect "a's FDB has nothing for c's old address" "$(ip netns exec "$P-a" bridge fdb show dev podnet.1 | grep -c '192\.0\.2\.3')" 0
+expect_true "a and c reach each other again" reach_all a1 c1
+
+# --- direct routing between nodes on one L2 segment ---------------------------------------------
+for n in a c; do sed -i 's/"clusterCIDR"/"directRouting":true,"clusterCIDR"/' "$TMP/conf-$n.json"; sync_node "$n"; done
+expect "with directRouting, a routes c's pods straight to c, no encapsulation" \
+	"$(ip -n "$P-a" route show 10.244.3.0/24)" "10.244.3.0/24 via 192.0.2.4 dev eth0 proto 152 "
+expect "and keeps no VXLAN neighbour for c" "$(ip -n "$P-a" neigh show dev podnet.1 nud permanent)" ""
+expect_true "a and c reach each other directly" reach_all a1 c1
+for n in a c; do sed -i 's/"directRouting":true,//' "$TMP/conf-$n.json"; sync_node "$n"; done
+expect "without it, back over VXLAN" "$(ip -n "$P-a" route show 10.244.3.0/24)" "10.244.3.0/24 via 10.244.3.0 dev podnet.1 proto 152 onlink "
+
 # --- CHECK, DEL -------------------------------------------------------------------------------
 ip netns exec "$P-a" "$LIBCNI" -conflist "$TMP/conf-a.json" -netns "/run/netns/$P-a1" -id a1 -ifname eth0 \
 	-path "$TMP/bin" -cache "$TMP/cache" check 2>"$TMP/err"
