@@ -179,6 +179,40 @@ expect_true "a and c reach each other directly" reach_all a1 c1
 for n in a c; do sed -i 's/"directRouting":true,//' "$TMP/conf-$n.json"; sync_node "$n"; done
 expect "without it, back over VXLAN" "$(ip -n "$P-a" route show 10.244.3.0/24)" "10.244.3.0/24 via 10.244.3.0 dev podnet.1 proto 152 onlink "
 
+# --- an IPv6 underlay: MTU - 70; a device left with other settings is replaced ------------------
+for n in d e; do
+	netns_add "$P-$n"
+	ip link add "${P}$n" netns "$FAB" type veth peer name eth0 netns "$P-$n"
+	ip -n "$FAB" link set "${P}$n" master fab up
+	ip -n "$P-$n" link set lo up
+done
+ip -n "$P-d" addr add fd00:ff::d/64 dev eth0 nodad
+ip -n "$P-e" addr add fd00:ff::e/64 dev eth0 nodad
+for n in d e; do ip -n "$P-$n" link set eth0 up; ip -n "$P-$n" -6 route add default dev eth0; done
+ip -n "$P-d" link add podnet.1 type vxlan id 7 dstport 4789 dev eth0   # stale, other VNI and port
+v6conf() {  # NODE NUM PEER_NODE PEER_NUM
+	cat <<JSON
+{"cniVersion":"1.0.0","name":"v6u","plugins":[
+ {"type":"bridge","bridge":"cni0","isGateway":true,"mtu":1430,
+  "ipam":{"type":"host-local","dataDir":"$TMP/data-$1","ranges":[[{"subnet":"10.245.$2.0/24"}]],"routes":[{"dst":"0.0.0.0/0"}]}},
+ {"type":"vxlan-overlay","underlayInterface":"eth0",
+  "peers":[{"nodeIP":"fd00:ff::$3","podCIDR":"10.245.$4.0/24"}]}]}
+JSON
+}
+v6conf d 4 e 5 > "$TMP/conf-d.json"
+v6conf e 5 d 4 > "$TMP/conf-e.json"
+for n in d e; do
+	netns_add "$P-${n}1"
+	ip netns exec "$P-$n" "$LIBCNI" -conflist "$TMP/conf-$n.json" -netns "/run/netns/$P-${n}1" -id "${n}1" -ifname eth0 \
+		-path "$TMP/bin" -cache "$TMP/cache" add >/dev/null 2>"$TMP/err"
+	expect "ADD on node $n over an IPv6 underlay" "$?" 0 || cat "$TMP/err"
+done
+DEV=$(ip -n "$P-d" -d link show podnet.1)
+expect_match "the stale device was replaced: VNI 1, port 8472" "$DEV" 'vxlan id 1 local fd00:ff::d .*dstport 8472'
+expect_match "IPv6 underlay: MTU = 1500 - 70" "$DEV" 'mtu 1430 '
+expect_true "pods reach each other over the IPv6 underlay" ip netns exec "$P-d1" ping -c 1 -W 2 -q 10.245.5.2
+expect_true "path MTU: 1402-byte pings pass (1430 - 28)" ip netns exec "$P-d1" ping -M do -s 1402 -c 1 -W 2 -q 10.245.5.2
+
 # --- CHECK, DEL -------------------------------------------------------------------------------
 ip netns exec "$P-a" "$LIBCNI" -conflist "$TMP/conf-a.json" -netns "/run/netns/$P-a1" -id a1 -ifname eth0 \
 	-path "$TMP/bin" -cache "$TMP/cache" check 2>"$TMP/err"
