@@ -81,9 +81,9 @@ $(BUILD)/bin/vxlan-overlay: $(VX_OBJ) $(LIBPODNET)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o
+$(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o $(LIBPODNET)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm $(PKG_LIBS)
 
 $(BUILD)/bin/pn-empty: $(BUILD)/bench/empty.o
 	@mkdir -p $(@D)
@@ -119,6 +119,8 @@ $(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/ma
 
 bench: all
 	bench/host-local.sh
+	bench/bridge.sh
+	bench/vxlan.sh
 
 install: $(PLUGINS)
 	install -d $(DESTDIR)$(CNI_BIN_DIR)

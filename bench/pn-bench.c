@@ -5,6 +5,12 @@
  * children's peak RSS.
  *
  *   pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID] [--add-only]
+ *            [--netns-prefix PATH]
+ *   pn-bench --floor-veth NETNS --runs N [--label TEXT]
+ *
+ * With --netns-prefix, run i gets CNI_NETNS=<PATH><i> (the caller makes those netns).
+ * --floor-veth measures the kernel's own cost under every bridge ADD/DEL: creating a veth
+ * pair with one end in NETNS and deleting it again, over netlink, in this process.
  *
  * Runs ADD for CNI_CONTAINERID=<prefix>0..N-1, then DEL for the same IDs (unless --add-only),
  * and prints "LABEL  OP  p50_ms  p95_ms  max_rss_kib" per op (nearest-rank percentiles of the
@@ -23,10 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nl.h"
+
 extern char **environ;
 
 struct opts {
-	const char *plugin, *conf, *label, *prefix;
+	const char *plugin, *conf, *label, *prefix, *netns_prefix, *floor_ns;
 	long runs;
 	int add_only;
 };
@@ -62,7 +70,7 @@ static double pct(const double *v, long n, double q)
 static int run_one(const struct opts *o, const char *cmd, long i, char **envp, size_t nenv,
 		   int conf_fd, int null_fd, double *ms, long *rss_kib)
 {
-	char env_cmd[64], env_id[512];
+	char env_cmd[64], env_id[512], env_ns[600];
 	char *argv[] = { (char *)o->plugin, NULL };
 	struct rusage ru;
 	int status;
@@ -74,6 +82,11 @@ static int run_one(const struct opts *o, const char *cmd, long i, char **envp, s
 	envp[nenv] = env_cmd;
 	envp[nenv + 1] = env_id;
 	envp[nenv + 2] = NULL;
+	if (o->netns_prefix) {
+		snprintf(env_ns, sizeof(env_ns), "CNI_NETNS=%s%ld", o->netns_prefix, i);
+		envp[nenv + 2] = env_ns;
+		envp[nenv + 3] = NULL;
+	}
 	if (lseek(conf_fd, 0, SEEK_SET) < 0)
 		return -errno;
 
@@ -120,6 +133,37 @@ static int run_op(const struct opts *o, const char *cmd, char **envp, size_t nen
 	return 0;
 }
 
+/* The kernel's floor: veth pair create (one end in the netns) + delete, N times. */
+static int floor_veth(const struct opts *o, double *ms)
+{
+	struct pn_nl nl;
+	struct pn_err e;
+	struct pn_link l;
+	int fd = open(o->floor_ns, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0 || pn_nl_open(&nl, &e) < 0) {
+		fprintf(stderr, "pn-bench: %s: %s\n", o->floor_ns, fd < 0 ? strerror(errno) : e.msg);
+		return -ECHILD;
+	}
+	for (long i = 0; i < o->runs && r == 0; i++) {
+		double t0 = now_ms();
+
+		if ((r = pn_link_add_veth(&nl, "pnfloor0", 0, NULL, "eth0", 0, fd, &e)) == 0 &&
+		    (r = pn_link_get(&nl, "pnfloor0", 0, &l, &e)) == 0)
+			r = pn_link_del(&nl, l.index, &e);
+		ms[i] = now_ms() - t0;
+	}
+	pn_nl_close(&nl);
+	close(fd);
+	if (r < 0) {
+		fprintf(stderr, "pn-bench: floor: %s\n", e.msg);
+		return -ECHILD;
+	}
+	qsort(ms, o->runs, sizeof(*ms), cmp_double);
+	printf("%s  VETH  %.3f  %.3f  0\n", o->label, pct(ms, o->runs, 0.50), pct(ms, o->runs, 0.95));
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] "
@@ -133,6 +177,7 @@ int main(int argc, char **argv)
 		{ "plugin", required_argument, NULL, 'p' }, { "conf", required_argument, NULL, 'c' },
 		{ "runs", required_argument, NULL, 'n' },   { "label", required_argument, NULL, 'l' },
 		{ "prefix", required_argument, NULL, 'x' }, { "add-only", no_argument, NULL, 'a' },
+		{ "netns-prefix", required_argument, NULL, 's' }, { "floor-veth", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .label = "bench", .prefix = "bench-" };
@@ -148,6 +193,8 @@ int main(int argc, char **argv)
 		case 'l': o.label = optarg; break;
 		case 'x': o.prefix = optarg; break;
 		case 'a': o.add_only = 1; break;
+		case 's': o.netns_prefix = optarg; break;
+		case 'f': o.floor_ns = optarg; break;
 		case 'n':
 			errno = 0;
 			o.runs = strtol(optarg, &end, 10);
@@ -156,6 +203,13 @@ int main(int argc, char **argv)
 			break;
 		default: return usage();
 		}
+	}
+	if (optind == argc && o.floor_ns && o.runs) {
+		if (!(ms = calloc(o.runs, sizeof(*ms))))
+			return 1;
+		r = floor_veth(&o, ms);
+		free(ms);
+		return r < 0 ? 1 : 0;
 	}
 	if (optind != argc || !o.plugin || !o.conf || !o.runs)
 		return usage();
@@ -175,12 +229,13 @@ int main(int argc, char **argv)
 	/* the current environment minus the variables we set per run, plus room for them */
 	for (i = 0; environ[i]; i++)
 		;
-	if (!(envp = calloc(i + 3, sizeof(*envp))) || !(ms = calloc(o.runs, sizeof(*ms)))) {
+	if (!(envp = calloc(i + 4, sizeof(*envp))) || !(ms = calloc(o.runs, sizeof(*ms)))) {
 		r = -ENOMEM;
 		goto out;
 	}
 	for (i = 0; environ[i]; i++)
-		if (strncmp(environ[i], "CNI_COMMAND=", 12) && strncmp(environ[i], "CNI_CONTAINERID=", 16))
+		if (strncmp(environ[i], "CNI_COMMAND=", 12) && strncmp(environ[i], "CNI_CONTAINERID=", 16) &&
+		    (!o.netns_prefix || strncmp(environ[i], "CNI_NETNS=", 10)))
 			envp[nenv++] = environ[i];
 
 	if ((r = run_op(&o, "ADD", envp, nenv, conf_fd, null_fd, ms)) < 0)

@@ -57,17 +57,18 @@ static const char *cmd_name(enum cni_cmd cmd)
 	}
 }
 
-/* Runs the plugin, feeding stdin and collecting stdout; *status is the wait status. */
-static int run_plugin(const char *exe, enum cni_cmd cmd, const char *in, size_t in_len,
-		      char **out, size_t *out_len, int *status, struct pn_err *e)
+/* Spawns the plugin and writes as much of its stdin as the pipe takes without blocking. */
+static int job_spawn(struct cni_job *j, const char *exe, enum cni_cmd cmd, const char *in, size_t in_len,
+		     struct pn_err *e)
 {
 	int inp[2] = { -1, -1 }, outp[2] = { -1, -1 }, r = 0, tries = 0;
-	size_t nenv = 0, k = 0, written = 0, cap = 0;
+	size_t nenv = 0, k = 0;
 	posix_spawn_file_actions_t fa;
-	char cmdvar[32], **envp, *buf = NULL;
+	char cmdvar[32], **envp;
 	char *argv[] = { (char *)exe, NULL };
-	pid_t pid;
 
+	j->in = in;
+	j->in_len = in_len;
 	for (char **v = environ; *v; v++)
 		nenv++;
 	envp = calloc(nenv + 2, sizeof(*envp));
@@ -86,7 +87,7 @@ static int run_plugin(const char *exe, enum cni_cmd cmd, const char *in, size_t 
 	posix_spawn_file_actions_adddup2(&fa, inp[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, outp[1], STDOUT_FILENO);
 	/* a just-written plugin binary may still be open for writing: retry like pkg/invoke */
-	while ((r = posix_spawn(&pid, exe, &fa, NULL, argv, envp)) == ETXTBSY && ++tries < 6)
+	while ((r = posix_spawn(&j->pid, exe, &fa, NULL, argv, envp)) == ETXTBSY && ++tries < 6)
 		sleep(1);
 	posix_spawn_file_actions_destroy(&fa);
 	if (r) {
@@ -96,14 +97,43 @@ static int run_plugin(const char *exe, enum cni_cmd cmd, const char *in, size_t 
 	close(inp[0]);
 	close(outp[1]);
 	inp[0] = outp[1] = -1;
-	if (!in_len) {
-		close(inp[1]);
-		inp[1] = -1;
+	j->in_fd = inp[1];
+	j->out_fd = outp[0];
+	inp[1] = outp[0] = -1;
+	/* a CNI config fits in a pipe: the child can start while we do other work */
+	fcntl(j->in_fd, F_SETFL, O_NONBLOCK);
+	while (j->written < j->in_len) {
+		ssize_t n = write(j->in_fd, j->in + j->written, j->in_len - j->written);
+
+		if (n <= 0)
+			break;
+		j->written += (size_t)n;
 	}
-	/* write stdin and read stdout together, so neither side can block the other */
+	if (j->written == j->in_len) {
+		close(j->in_fd);
+		j->in_fd = -1;
+	}
+out:
+	for (int i = 0; i < 2; i++) {
+		if (inp[i] >= 0)
+			close(inp[i]);
+		if (outp[i] >= 0)
+			close(outp[i]);
+	}
+	free(envp);
+	return r;
+}
+
+/* Writes the rest of stdin and reads stdout together (neither side can block the other), then waits. */
+static void job_collect(struct cni_job *j, int *status)
+{
+	size_t cap = 0;
+
+	if (j->in_fd >= 0)
+		fcntl(j->in_fd, F_SETFL, 0);
 	for (;;) {
-		struct pollfd pfd[2] = { { .fd = outp[0], .events = POLLIN }, { .fd = inp[1], .events = POLLOUT } };
-		int nfds = inp[1] >= 0 ? 2 : 1;
+		struct pollfd pfd[2] = { { .fd = j->out_fd, .events = POLLIN }, { .fd = j->in_fd, .events = POLLOUT } };
+		int nfds = j->in_fd >= 0 ? 2 : 1;
 		ssize_t n;
 
 		if (poll(pfd, (nfds_t)nfds, -1) < 0) {
@@ -112,70 +142,76 @@ static int run_plugin(const char *exe, enum cni_cmd cmd, const char *in, size_t 
 			break;
 		}
 		if (nfds == 2 && pfd[1].revents) {
-			n = write(inp[1], in + written, in_len - written);
+			n = write(j->in_fd, j->in + j->written, j->in_len - j->written);
 			if (n > 0)
-				written += (size_t)n;
-			if (n < 0 || written == in_len) {
-				close(inp[1]);
-				inp[1] = -1;
+				j->written += (size_t)n;
+			if (n < 0 || j->written == j->in_len) {
+				close(j->in_fd);
+				j->in_fd = -1;
 			}
 		}
 		if (pfd[0].revents) {
-			if (cap - *out_len < 4096) {
+			if (cap - j->out_len < 4096) {
 				char *nb;
 
 				if (cap >= DELEGATE_OUT_MAX)
 					break;
-				nb = realloc(buf, cap ? cap * 2 : 8192);
+				nb = realloc(j->out, cap ? cap * 2 : 8192);
 				if (!nb)
 					break;
-				buf = nb;
+				j->out = nb;
 				cap = cap ? cap * 2 : 8192;
 			}
-			n = read(outp[0], buf + *out_len, cap - *out_len - 1);
+			n = read(j->out_fd, j->out + j->out_len, cap - j->out_len - 1);
 			if (n <= 0)
 				break;
-			*out_len += (size_t)n;
+			j->out_len += (size_t)n;
 		}
 	}
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+	if (j->in_fd >= 0)
+		close(j->in_fd);
+	close(j->out_fd);
+	j->in_fd = j->out_fd = -1;
+	while (waitpid(j->pid, status, 0) < 0 && errno == EINTR)
 		;
-	if (!buf)
-		buf = calloc(1, 1);
-	if (buf)
-		buf[*out_len] = '\0';
-	*out = buf;
-	buf = NULL;
-out:
-	for (int i = 0; i < 2; i++) {
-		if (inp[i] >= 0)
-			close(inp[i]);
-		if (outp[i] >= 0)
-			close(outp[i]);
-	}
-	free(buf);
-	free(envp);
-	return r;
+	if (!j->out)
+		j->out = calloc(1, 1);
+	if (j->out)
+		j->out[j->out_len] = '\0';
 }
 
-int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
-		 json_t **result, struct pn_err *e)
+int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *j,
+		       struct pn_err *e)
 {
-	char exe[4096], *out = NULL;
-	size_t out_len = 0;
-	json_t *o = NULL;
-	int status = 0, r;
+	char exe[4096];
+	int r;
 
-	if (result)
-		*result = NULL;
+	memset(j, 0, sizeof(*j));
+	j->in_fd = j->out_fd = -1;
+	j->cmd = cmd;
+	snprintf(j->type, sizeof(j->type), "%s", type ? type : "");
 	r = cni_find_in_path(type, req->path, exe, sizeof(exe), e);
 	if (r < 0)
 		return r;
-	r = run_plugin(exe, cmd, req->raw, req->raw_len, &out, &out_len, &status, e);
-	if (r < 0)
-		return r;
-	if (out_len)
-		o = json_loadb(out, out_len, 0, NULL);
+	r = job_spawn(j, exe, cmd, req->raw, req->raw_len, e);
+	if (r == 0)
+		j->running = true;
+	return r;
+}
+
+int cni_delegate_finish(const struct cni_req *req, struct cni_job *j, json_t **result, struct pn_err *e)
+{
+	json_t *o = NULL;
+	int status = 0, r = 0;
+
+	if (result)
+		*result = NULL;
+	if (!j->running)
+		return 0;
+	j->running = false;
+	job_collect(j, &status);
+	if (j->out_len)
+		o = json_loadb(j->out, j->out_len, 0, NULL);
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		json_t *code = pn_json_get(o, "code"), *msg = pn_json_get(o, "msg");
 
@@ -183,9 +219,9 @@ int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
 			pn_err_set(e, (int)json_integer_value(code), -EIO, "%s", msg ? json_string_value(msg) : "");
 			if (json_is_string(pn_json_get(o, "details")))
 				pn_err_details(e, "%s", json_string_value(pn_json_get(o, "details")));
-		} else if (out_len) {
+		} else if (j->out_len) {
 			pn_err_set(e, CNI_ERR_INTERNAL, -EIO,
-				   "netplugin failed but error parsing its diagnostic message \"%s\"", out);
+				   "netplugin failed but error parsing its diagnostic message \"%s\"", j->out);
 		} else if (WIFEXITED(status)) {
 			pn_err_set(e, CNI_ERR_INTERNAL, -EIO, "netplugin failed with no error message: exit status %d",
 				   WEXITSTATUS(status));
@@ -196,11 +232,11 @@ int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
 		r = -EIO;
 		goto out;
 	}
-	if (cmd == CNI_CMD_ADD && result) {
+	if (j->cmd == CNI_CMD_ADD && result) {
 		json_t *ver;
 
 		if (!o) {
-			r = pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "failed to parse %s result", type);
+			r = pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "failed to parse %s result", j->type);
 			goto out;
 		}
 		ver = pn_json_get(o, "cniVersion");
@@ -208,6 +244,18 @@ int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
 	}
 out:
 	json_decref(o);
-	free(out);
+	free(j->out);
+	j->out = NULL;
 	return r;
+}
+
+int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
+		 json_t **result, struct pn_err *e)
+{
+	struct cni_job j;
+	int r = cni_delegate_start(req, type, cmd, &j, e);
+
+	if (result)
+		*result = NULL;
+	return r < 0 ? r : cni_delegate_finish(req, &j, result, e);
 }

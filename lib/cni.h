@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "err.h"
 
@@ -83,6 +84,21 @@ int cni_args_parse(const char *args, const char *const known[],
 /* Delegation (lib/cni-delegate.c): exec plugin `type` found on CNI_PATH with this request. */
 int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
 		 json_t **result, struct pn_err *e);
+/* The same in two steps, so that the caller works while the delegate runs. */
+struct cni_job {
+	pid_t pid;
+	int in_fd, out_fd;
+	const char *in;
+	size_t in_len, written, out_len;
+	char *out;
+	enum cni_cmd cmd;
+	char type[64];
+	bool running;
+};
+int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *job,
+		       struct pn_err *e);
+/* Waits for the delegate; always to be called after a successful start. */
+int cni_delegate_finish(const struct cni_req *req, struct cni_job *job, json_t **result, struct pn_err *e);
 /* Finds an executable regular file `type` in the ':'-separated path; fills out. */
 int cni_find_in_path(const char *type, const char *path, char *out, size_t outlen, struct pn_err *e);
 

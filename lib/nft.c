@@ -473,3 +473,13 @@ void pn_nft_del_rule(struct pn_nft *n, int family, const char *table, const char
 	nftnl_batch_update(n->batch);
 	nftnl_rule_free(r);
 }
+
+bool pn_nft_elem_exists(struct pn_nft *n, const struct nftnl_set *s)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
+						     (uint16_t)nftnl_set_get_u32(s, NFTNL_SET_FAMILY), NLM_F_ACK, ++n->seq);
+
+	nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
+	return get(n, nlh, NULL, NULL) == 0;
+}

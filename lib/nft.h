@@ -66,6 +66,8 @@ int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const cha
 		      struct pn_err *e);
 /* Other tools' rules (the reference plugins', iptables-nft's): look them up, list, delete. */
 bool pn_nft_chain_exists(struct pn_nft *n, int family, const char *table, const char *chain);
+/* Whether the set holds the (first) element of s, by key. */
+bool pn_nft_elem_exists(struct pn_nft *n, const struct nftnl_set *s);
 /* cb(rule) for every rule of the chain; a missing table or chain has none. */
 int pn_nft_dump_rules(struct pn_nft *n, int family, const char *table, const char *chain,
 		      int (*cb)(struct nftnl_rule *r, void *ctx), void *ctx);

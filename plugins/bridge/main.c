@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,7 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	struct br_conf c;
 	struct ctx x;
 	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false;
+	struct cni_job ipam = { .running = false };
 	size_t ngws = 0;
 	json_t *res = NULL, *ifaces;
 	int r;
@@ -268,8 +270,11 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		return r;
 	if ((r = ctx_open(&x, req, true, e)) < 0)
 		goto out;
-	if ((r = br_ensure_bridge(&x.host, &c, &br, e)) < 0)
+	/* the IPAM plugin runs while we make the bridge and the veth pair */
+	if (br_l3(&c) && (r = cni_delegate_start(req, c.ipam_type, CNI_CMD_ADD, &ipam, e)) < 0)
 		goto out;
+	if ((r = br_ensure_bridge(&x.host, &c, &br, e)) < 0)
+		goto fail;
 	r = br_setup_veth(&x.host, &x.pod, x.host_ns, &c, req->ifname, &br, &hostveth, &ctr, e);
 	veth_made = ctr.index > 0 && r != -EEXIST;
 	if (r < 0)
@@ -280,9 +285,10 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 			goto fail;
 	}
 	if (br_l3(&c)) {
-		if ((r = cni_delegate(req, c.ipam_type, CNI_CMD_ADD, &res, e)) < 0)
-			goto fail;
+		/* a failed IPAM ADD is followed by its DEL too, as the spec asks */
 		ipam_done = true;
+		if ((r = cni_delegate_finish(req, &ipam, &res, e)) < 0)
+			goto fail;
 		if (!json_array_size(pn_json_get(res, "ips"))) {
 			r = pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "IPAM plugin returned missing IP config");
 			goto fail;
@@ -342,6 +348,10 @@ fail:
 	{
 		struct pn_err ignore;
 
+		if (ipam.running) {
+			cni_delegate_finish(req, &ipam, NULL, &ignore);
+			ipam_done = true;
+		}
 		if (masq_done)
 			br_masq_del(req, NULL, 0, &ignore);
 		if (spoof_done)
@@ -392,8 +402,31 @@ static void host_veth_name(const struct cni_req *req, struct ctx *x, const struc
 		strcpy(out, hv.name);
 }
 
+/*
+ * Deleting a veth waits for RCU grace periods in the kernel (~20 ms on the test VM), and
+ * so does closing an nftables socket after a transaction: DEL runs the first in a thread
+ * while it releases the address and the masquerade, so the waits overlap.
+ */
+struct unlink_job {
+	struct pn_nl *nl;
+	int index;
+	int r;
+	struct pn_err e;
+};
+
+static void *unlink_thread(void *arg)
+{
+	struct unlink_job *j = arg;
+
+	j->r = pn_link_del(j->nl, j->index, &j->e);
+	return NULL;
+}
+
 static int br_del(const struct cni_req *req, struct pn_err *e)
 {
+	struct unlink_job job = { .index = 0 };
+	pthread_t thread;
+	bool threaded = false;
 	struct pn_prefix addrs[MAX_ADDRS];
 	struct pn_err ignore;
 	struct br_conf c;
@@ -417,10 +450,11 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 			n = pod_addresses(&x, ctr.index, addrs, MAX_ADDRS);
 		if (c.macspoofchk)
 			host_veth_name(req, &x, &ctr, hostveth);
-		if ((r = pn_link_del(&x.pod, ctr.index, e)) < 0 && r != -ENODEV) {
-			pn_err_prefix(e, r, "failed to delete %s", req->ifname);
-			goto out;
-		}
+		job.nl = &x.pod;
+		job.index = ctr.index;
+		threaded = pthread_create(&thread, NULL, unlink_thread, &job) == 0;
+		if (!threaded)
+			unlink_thread(&job);
 	}
 	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, e)) < 0)
 		goto out;
@@ -435,13 +469,19 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	 * from its interface: then its elements are found by their owner comment (a
 	 * listing of the maps).  prevResult, which runtimes send on DEL, is trusted whole.
 	 */
-	r = br_masq_del(req, addrs, n, e);
-	if (r == 0 && n && !from_prev)
+	r = c.ip_masq ? br_masq_del(req, addrs, n, e) : 0;
+	if (r == 0 && c.ip_masq && n && !from_prev)
 		r = br_masq_del(req, NULL, 0, e);
 	/* a pod the reference plugin added: its iptables or nftables masquerade goes too */
 	if (r == 0 && c.ip_masq)
 		r = br_refclean_masq(req, e);
 out:
+	if (threaded)
+		pthread_join(thread, NULL);
+	if (job.index && job.r < 0 && job.r != -ENODEV && r == 0) {
+		*e = job.e;
+		r = pn_err_prefix(e, job.r, "failed to delete %s", req->ifname);
+	}
 	ctx_close(&x);
 	return r < 0 ? r : 0;
 }

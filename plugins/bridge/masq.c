@@ -36,13 +36,22 @@ static struct nftnl_set *map_new(int family)
 	return s;
 }
 
-/* table, maps, and the postrouting chain with its two vmap rules, once */
+/*
+ * Table, maps, and the postrouting chain with its two vmap rules, once.  Looked up
+ * first: a transaction that fails (EEXIST) costs the kernel an abort, ~10 ms here,
+ * where a lookup costs microseconds.
+ */
 static int ensure_table(struct pn_nft *n, struct pn_err *e)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_chain *c = chain_new("postrouting");
 	int fams[2] = { AF_INET, AF_INET6 }, r;
 
+	if (pn_nft_chain_exists(n, NFPROTO_INET, BR_MASQ_TABLE, "postrouting")) {
+		nftnl_table_free(t);
+		nftnl_chain_free(c);
+		return 0;
+	}
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, BR_MASQ_TABLE);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_INET_POST_ROUTING);
@@ -94,12 +103,16 @@ static void chain_name(const char *net, const struct pn_prefix *subnet, char *bu
 /* masq-<net>-<subnet>: everything leaving the subnet, but multicast, is masqueraded */
 static int ensure_subnet_chain(struct pn_nft *n, const char *name, const struct pn_prefix *subnet, struct pn_err *e)
 {
-	struct nftnl_chain *c = chain_new(name);
-	struct nftnl_rule *rl = rule_new(name);
+	struct nftnl_chain *c;
+	struct nftnl_rule *rl;
 	struct pn_prefix mcast;
 	int fam = subnet->ip.family, r;
 	uint32_t daddr = fam == AF_INET ? 16 : 24;
 
+	if (pn_nft_chain_exists(n, NFPROTO_INET, BR_MASQ_TABLE, name))
+		return 0;
+	c = chain_new(name);
+	rl = rule_new(name);
 	pn_prefix_parse(fam == AF_INET ? "224.0.0.0/4" : "ff00::/8", &mcast);
 	pn_nft_expr_nfproto(rl, fam);
 	pn_nft_expr_prefix(rl, daddr, subnet, true);
@@ -135,6 +148,11 @@ static int elem_del(struct pn_nft *n, const struct pn_ip *ip, struct pn_err *e)
 	struct nftnl_set *s = elem_set(ip, NULL, NULL);
 	int r;
 
+	/* a delete that fails aborts a transaction, which is slow: look first */
+	if (!pn_nft_elem_exists(n, s)) {
+		nftnl_set_free(s);
+		return 0;
+	}
 	pn_nft_begin(n);
 	pn_nft_set_elems(n, s, false);
 	r = pn_nft_commit(n, e);

@@ -45,12 +45,19 @@ static struct nftnl_rule *rule_new(const char *chain)
 
 static int ensure_table(struct pn_nft *n, struct pn_err *e)
 {
-	struct nftnl_table *t = nftnl_table_alloc();
-	struct nftnl_chain *c = chain_new("prerouting");
-	struct nftnl_set *s = nftnl_set_alloc();
-	struct nftnl_rule *r = rule_new("prerouting");
+	struct nftnl_table *t;
+	struct nftnl_chain *c;
+	struct nftnl_set *s;
+	struct nftnl_rule *r;
 	int ret;
 
+	/* a failing transaction (EEXIST) costs an abort: look first */
+	if (pn_nft_chain_exists(n, NFPROTO_BRIDGE, TABLE, "prerouting"))
+		return 0;
+	t = nftnl_table_alloc();
+	c = chain_new("prerouting");
+	s = nftnl_set_alloc();
+	r = rule_new("prerouting");
 	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_BRIDGE);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, TABLE);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_BRIDGE);
@@ -124,6 +131,10 @@ static int del_port(struct pn_nft *n, const char *veth, struct pn_err *e)
 	int r;
 
 	snprintf(chain, sizeof(chain), "port-%s", veth);
+	if (!pn_nft_chain_exists(n, NFPROTO_BRIDGE, TABLE, chain)) {
+		nftnl_set_free(s);
+		return 0;
+	}
 	pn_nft_begin(n);
 	pn_nft_set_elems(n, s, false);
 	r = pn_nft_commit(n, e);
