@@ -26,6 +26,8 @@ int pn_nl_open(struct pn_nl *nl, struct pn_err *e)
 	/* older kernels ignore these: the kernel's own error text, and short error replies */
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* dumps filtered by the kernel (an address dump of one link, not of all 250 ports) */
+	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
 	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int err = errno;
 
@@ -448,6 +450,7 @@ int pn_addr_list(struct pn_nl *nl, int index, int family, struct pn_addr *out, s
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_index = (unsigned)(index > 0 ? index : 0);
 	r = pn_nl_talk(nl, nlh, addr_cb, &l, e);
 	*n = l.n;
 	return r;

@@ -102,6 +102,41 @@ int br_setup_veth(struct pn_nl *host, struct pn_nl *pod, int host_ns_fd, const s
 	return port_vlans(host, c, hostveth->index, e);
 }
 
+int br_ensure_vlan_gateway(struct pn_nl *host, const struct br_conf *c, const struct pn_link *br,
+			   struct pn_link *gwlink, struct pn_err *e)
+{
+	struct pn_link_change ch = PN_LINK_CHANGE_NONE;
+	struct pn_link peer;
+	char name[32], peer_name[IFNAMSIZ];
+	uint32_t rnd = 0;
+	int r;
+
+	if ((size_t)snprintf(name, sizeof(name), "%s.%u", c->bridge, c->vlan) >= IFNAMSIZ)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENAMETOOLONG, "VLAN gateway name %s is too long", name);
+	if ((r = pn_link_get(host, name, 0, gwlink, e)) == 0)
+		return 0;
+	if (r != -ENODEV)
+		return r;
+	if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
+		rnd = (uint32_t)time(NULL);
+	snprintf(peer_name, sizeof(peer_name), "veth%08x", rnd);
+	if ((r = pn_link_add_veth(host, name, c->mtu, NULL, peer_name, c->mtu, -1, e)) < 0 && r != -EEXIST)
+		return pn_err_prefix(e, r, "failed to create %s", name);
+	if ((r = pn_link_get(host, name, 0, gwlink, e)) < 0 || (r = pn_link_get(host, peer_name, 0, &peer, e)) < 0)
+		return r;
+	ch.master = br->index;
+	ch.up = 1;
+	if ((r = pn_link_set(host, peer.index, &ch, e)) < 0)
+		return pn_err_prefix(e, r, "failed to attach %s to %s", peer_name, c->bridge);
+	if (!c->preserve_default_vlan)
+		pn_bridge_vlan(host, peer.index, 1, 0, false, e);
+	if ((r = pn_bridge_vlan(host, peer.index, c->vlan, BRIDGE_VLAN_INFO_PVID | BRIDGE_VLAN_INFO_UNTAGGED, true, e)) < 0)
+		return pn_err_prefix(e, r, "failed to set VLAN %u on %s", c->vlan, peer_name);
+	ch = (struct pn_link_change)PN_LINK_CHANGE_NONE;
+	ch.up = 1;
+	return pn_link_set(host, gwlink->index, &ch, e);
+}
+
 int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn_prefix *gw, bool force,
 		   struct pn_err *e)
 {
@@ -145,7 +180,7 @@ int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn
 
 int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e)
 {
-	static const int delays_ms[] = { 0, 5, 20, 50, 100, 250, 500, 1000 };
+	static const int delays_ms[] = { 0, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000 };
 	struct pn_link l;
 	int r;
 

@@ -18,6 +18,13 @@ int br_setup_veth(struct pn_nl *host, struct pn_nl *pod, int host_ns_fd, const s
 /* Puts gw/len on the bridge unless it is there; another address conflicts unless force. */
 int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn_prefix *gw, bool force,
 		   struct pn_err *e);
+/*
+ * With vlan and isGateway the gateway lives on "<bridge>.<vlan>": a veth pair in the node
+ * whose peer is a bridge port with the VLAN as PVID/untagged (the reference's layout).
+ * Creates it if missing; fills gwlink.
+ */
+int br_ensure_vlan_gateway(struct pn_nl *host, const struct br_conf *c, const struct pn_link *br,
+			   struct pn_link *gwlink, struct pn_err *e);
 /* Waits (bounded, ~2.5 s) for a link to be operationally up. */
 int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e);
 

@@ -255,7 +255,7 @@ static size_t pod_addresses(struct ctx *x, int index, struct pn_prefix *out, siz
 
 static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 {
-	struct pn_link br, hostveth, ctr;
+	struct pn_link br, hostveth, ctr, vlan_gw = { .index = 0 };
 	struct pn_prefix gws[MAX_ADDRS];
 	struct br_conf c;
 	struct ctx x;
@@ -296,8 +296,10 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		calc_gateways(&c, res, gws, &ngws);
 		if ((r = configure_pod(&x, &c, req->ifname, &ctr, res, e)) < 0)
 			goto fail;
+		if (ngws && c.vlan && (r = br_ensure_vlan_gateway(&x.host, &c, &br, &vlan_gw, e)) < 0)
+			goto fail;
 		for (size_t i = 0; i < ngws; i++) {
-			if ((r = br_ensure_addr(&x.host, &br, &gws[i], c.force_address, e)) < 0)
+			if ((r = br_ensure_addr(&x.host, vlan_gw.index ? &vlan_gw : &br, &gws[i], c.force_address, e)) < 0)
 				goto fail;
 			r = pn_sysctl_ensure(gws[i].ip.family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1");
 			if (r < 0) {
@@ -336,6 +338,8 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	json_array_append_new(ifaces, iface_json(br.name, br.mac, NULL));
 	json_array_append_new(ifaces, iface_json(hostveth.name, hostveth.mac, NULL));
 	json_array_append_new(ifaces, iface_json(req->ifname, ctr.mac, req->netns));
+	if (vlan_gw.index)
+		json_array_append_new(ifaces, iface_json(vlan_gw.name, vlan_gw.mac, NULL));
 	json_object_set_new(res, "interfaces", ifaces);
 	if (c.dns)
 		json_object_set(res, "dns", c.dns);
