@@ -26,8 +26,11 @@ endif
 # need libmnl stay dynamic: Debian ships no static libmnl.  STATIC=0 to opt out.
 STATIC   ?= 1
 HL_LIBS  := $(shell pkg-config --libs jansson)
+# libmnl users: jansson and libnftnl linked in, only libmnl left to the loader
+NL_PLUGIN_LIBS := $(PKG_LIBS)
 ifeq ($(STATIC),1)
 PLUGIN_LDFLAGS := -static
+NL_PLUGIN_LIBS := -Wl,-Bstatic -ljansson -lnftnl -Wl,-Bdynamic -lmnl
 endif
 
 ifneq ($(V),1)
@@ -74,12 +77,12 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 $(BUILD)/bin/bridge: $(BR_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(NL_PLUGIN_LIBS)
 
 $(BUILD)/bin/vxlan-overlay: $(VX_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(NL_PLUGIN_LIBS)
 
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o $(LIBPODNET)
 	@mkdir -p $(@D)
