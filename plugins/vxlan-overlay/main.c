@@ -104,7 +104,7 @@ static int vx_status(const struct cni_req *req, struct pn_err *e)
 {
 	int r = vx_check_verb(req, e);
 
-	if (r < 0)
+	if (r < 0 && e->code == CNI_ERR_INTERNAL)   /* a config error keeps its own code */
 		e->code = CNI_ERR_NOT_AVAILABLE;
 	return r;
 }
