@@ -213,6 +213,17 @@ expect_match "IPv6 underlay: MTU = 1500 - 70" "$DEV" 'mtu 1430 '
 expect_true "pods reach each other over the IPv6 underlay" ip netns exec "$P-d1" ping -c 1 -W 2 -q 10.245.5.2
 expect_true "path MTU: 1402-byte pings pass (1430 - 28)" ip netns exec "$P-d1" ping -M do -s 1402 -c 1 -W 2 -q 10.245.5.2
 
+# --- STATUS -----------------------------------------------------------------------------------
+status() { printf '{"cniVersion":"1.1.0","name":"overlay","type":"vxlan-overlay","peersFile":"%s"}' "$TMP/peers-a.json" |
+	ip netns exec "$P-a" env CNI_COMMAND=STATUS CNI_PATH="$TMP/bin" "$BIN/vxlan-overlay"; }
+OUT=$(status); expect "STATUS of a ready node: success, no output" "$?:$OUT" "0:"
+ip -n "$P-a" link set podnet.1 down
+OUT=$(status); expect "STATUS with the device down: code 50" "$($JSON code <<<"$OUT")" 50
+ip -n "$P-a" link set podnet.1 up
+OUT=$(status); expect "STATUS once it is up again but its peer routes went with the link: code 50" "$($JSON code <<<"$OUT")" 50
+expect_true "sync restores them" sync_node a
+OUT=$(status); expect "STATUS ready again" "$?:$OUT" "0:"
+
 # --- CHECK, DEL -------------------------------------------------------------------------------
 ip netns exec "$P-a" "$LIBCNI" -conflist "$TMP/conf-a.json" -netns "/run/netns/$P-a1" -id a1 -ifname eth0 \
 	-path "$TMP/bin" -cache "$TMP/cache" check 2>"$TMP/err"
