@@ -58,6 +58,27 @@ void cni_owner_comment(const struct cni_req *req, char *buf, size_t len)
 	snprintf(buf, len, "net: %s, if: %s, id: %s", req->name, req->ifname, req->container_id);
 }
 
+bool cni_owner_valid(const struct cni_req *req, const json_t *valid, const char *comment)
+{
+	char prefix[256];
+	json_t *a;
+	size_t i;
+
+	snprintf(prefix, sizeof(prefix), "net: %s, if: ", req->name);
+	if (strncmp(comment, prefix, strlen(prefix)))
+		return true;
+	json_array_foreach(valid, i, a) {
+		const char *id = json_string_value(pn_json_get(a, "containerID"));
+		const char *ifn = json_string_value(pn_json_get(a, "ifname"));
+		char want[256];
+
+		snprintf(want, sizeof(want), "net: %s, if: %s, id: %s", req->name, ifn ? ifn : "", id ? id : "");
+		if (!strcmp(want, comment))
+			return true;
+	}
+	return false;
+}
+
 static enum cni_cmd parse_cmd(const char *s)
 {
 	static const struct { const char *name; enum cni_cmd cmd; } cmds[] = {

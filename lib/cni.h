@@ -53,6 +53,12 @@ struct cni_plugin {
 /* "net: <name>, if: <ifname>, id: <containerID>": how podnet tags what it makes for an attachment. */
 void cni_owner_comment(const struct cni_req *req, char *buf, size_t len);
 
+/*
+ * Whether an owner comment names an attachment in valid (GC's cni.dev/valid-attachments),
+ * or another network (then it is not this GC's to collect).
+ */
+bool cni_owner_valid(const struct cni_req *req, const json_t *valid, const char *comment);
+
 /* Runs one invocation from the process environment and stdin; returns the exit status. */
 int cni_main(const struct cni_plugin *plugin);
 /* The same with explicit input (tests, fuzzing): env lookups come from getenv(). */

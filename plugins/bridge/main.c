@@ -632,6 +632,8 @@ static int br_gc(const struct cni_req *req, struct pn_err *e)
 		struct pn_err e2;
 
 		r2 = br_masq_gc(req, valid, &e2);
+		if (r2 == 0)
+			r2 = br_spoofchk_gc(req, valid, &e2);
 		if (r2 < 0 && r == 0)
 			*e = e2;
 	}

@@ -243,31 +243,10 @@ struct match {
 	size_t n;
 };
 
-static bool owner_valid(const struct match *m, const char *comment)
-{
-	char prefix[256];
-	json_t *a;
-	size_t i;
-
-	snprintf(prefix, sizeof(prefix), "net: %s, if: ", m->req->name);
-	if (strncmp(comment, prefix, strlen(prefix)))
-		return true;   /* another network's element: not ours to collect */
-	json_array_foreach(m->valid, i, a) {
-		const char *id = json_string_value(pn_json_get(a, "containerID"));
-		const char *ifn = json_string_value(pn_json_get(a, "ifname"));
-		char want[256];
-
-		snprintf(want, sizeof(want), "net: %s, if: %s, id: %s", m->req->name, ifn ? ifn : "", id ? id : "");
-		if (!strcmp(want, comment))
-			return true;
-	}
-	return false;
-}
-
 static int match_cb(const struct pn_ip *ip, const char *comment, void *ctx)
 {
 	struct match *m = ctx;
-	bool doomed = m->comment ? !strcmp(comment, m->comment) : !owner_valid(m, comment);
+	bool doomed = m->comment ? !strcmp(comment, m->comment) : !cni_owner_valid(m->req, m->valid, comment);
 
 	if (doomed && m->n < sizeof(m->found) / sizeof(m->found[0]))
 		m->found[m->n++] = *ip;

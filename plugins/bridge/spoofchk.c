@@ -149,7 +149,9 @@ static int del_port(struct pn_nft *n, const char *veth, struct pn_err *e)
 }
 
 struct find {
-	const char *comment;
+	const char *comment;     /* the owner to find, or NULL: owners not in valid */
+	const struct cni_req *req;
+	const json_t *valid;
 	char veth[8][IFNAMSIZ];
 	int n;
 };
@@ -158,7 +160,9 @@ static int find_cb(const void *key, uint32_t klen, const char *comment, void *ct
 {
 	struct find *f = ctx;
 
-	if (!strcmp(comment, f->comment) && f->n < 8 && klen <= IFNAMSIZ)
+	bool match = f->comment ? !strcmp(comment, f->comment) : !cni_owner_valid(f->req, f->valid, comment);
+
+	if (match && f->n < 8 && klen <= IFNAMSIZ)
 		snprintf(f->veth[f->n++], IFNAMSIZ, "%.*s", (int)klen, (const char *)key);
 	return 0;
 }
@@ -180,6 +184,25 @@ int br_spoofchk_del(const struct cni_req *req, const char *hostveth, struct pn_e
 		for (int i = 0; r == 0 && i < f.n; i++)
 			r = del_port(&n, f.veth[i], e);
 	}
+	pn_nft_close(&n);
+	return r;
+}
+
+int br_spoofchk_gc(const struct cni_req *req, const json_t *valid, struct pn_err *e)
+{
+	struct find f = { .req = req, .valid = valid };
+	struct pn_nft n;
+	int r;
+
+	if ((r = pn_nft_open(&n, e)) < 0)
+		return r;
+	/* a pass collects at most 8 ports; repeat until none is left to collect */
+	do {
+		f.n = 0;
+		r = pn_nft_dump_elems(&n, NFPROTO_BRIDGE, TABLE, "ports", find_cb, &f, e);
+		for (int i = 0; r == 0 && i < f.n; i++)
+			r = del_port(&n, f.veth[i], e);
+	} while (r == 0 && f.n == 8);
 	pn_nft_close(&n);
 	return r;
 }

@@ -12,6 +12,7 @@
 #ifndef BR_SPOOFCHK_H
 #define BR_SPOOFCHK_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "cni.h"
@@ -19,5 +20,7 @@
 int br_spoofchk_add(const struct cni_req *req, const char *hostveth, const uint8_t mac[6], struct pn_err *e);
 /* By host veth name, or (NULL) by the owner comment. */
 int br_spoofchk_del(const struct cni_req *req, const char *hostveth, struct pn_err *e);
+/* Removes ports of this network whose owner is not in valid (cni.dev/valid-attachments). */
+int br_spoofchk_gc(const struct cni_req *req, const json_t *valid, struct pn_err *e);
 
 #endif

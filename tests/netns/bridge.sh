@@ -225,14 +225,18 @@ expect "L2-only: no global address" "$(ip -n "$P-pod4" addr show eth0 scope glob
 del l1 pod4 < "$TMP/l2.json"
 cni "$BIN/bridge" STATUS "" < <(conf 1.1.0)
 expect "STATUS forwarded to host-local" "$RC:$OUT" "0:"
-add g1 pod4 < <(conf 1.1.0)
+add g1 pod4 < <(conf 1.1.0 '"macspoofchk":true')
+G1VETH=$($JSON interfaces.1.name <<<"$OUT")
 G1="$(cut -d/ -f1 <<<"$($JSON ips.0.address <<<"$OUT")") $(cut -d/ -f1 <<<"$($JSON ips.1.address <<<"$OUT")") "
-add g2 pod5 < <(conf 1.1.0)
+add g2 pod5 < <(conf 1.1.0 '"macspoofchk":true')
+G2VETH=$($JSON interfaces.1.name <<<"$OUT")
 cni "$BIN/bridge" GC "" < <(conf 1.1.0 '"cni.dev/valid-attachments":[{"containerID":"g1","ifname":"eth0"}]')
 expect "GC succeeds" "$RC:$OUT" "0:"
 expect "GC released g2's addresses (forwarded to host-local)" "$(reservations)" "$G1"
-expect "GC removed g2's masquerade, kept g1's" "$(ip netns exec "$NODE" nft list ruleset | grep -o 'id: g[0-9]' | sort -u | tr '\n' ' ')" "id: g1 "
-del g1 pod4 < <(conf 1.1.0)
-del g2 pod5 < <(conf 1.1.0)
+expect "GC removed g2's masquerade and spoof check, kept g1's" "$(ip netns exec "$NODE" nft list ruleset | grep -o 'id: g[0-9]' | sort -u | tr '\n' ' ')" "id: g1 "
+expect "GC removed g2's port chain, kept g1's" \
+	"$(ip netns exec "$NODE" nft list table bridge podnet_spoofchk | grep -o -e "port-$G1VETH {" -e "port-$G2VETH {" | tr '\n' ' ')" "port-$G1VETH { "
+del g1 pod4 < <(conf 1.1.0 '"macspoofchk":true')
+del g2 pod5 < <(conf 1.1.0 '"macspoofchk":true')
 
 finish
