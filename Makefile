@@ -10,7 +10,7 @@ else
 BUILD    ?= build
 endif
 
-PKGS     := jansson libmnl libnftnl
+PKGS     := jansson libmnl libnftnl yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 
@@ -45,6 +45,10 @@ HL_SRC   := $(wildcard plugins/host-local-ipam/*.c)
 HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
 # the allocator, store and config of host-local without its main(), for unit tests and fuzzing
 HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
+
+# podnet-proxy's parts (the daemon itself comes with issue 5); unit-tested now
+PX_SRC   := $(wildcard proxy/*.c)
+PX_OBJ   := $(PX_SRC:%.c=$(BUILD)/%.o)
 
 BR_SRC   := $(wildcard plugins/bridge/*.c)
 BR_OBJ   := $(BR_SRC:%.c=$(BUILD)/%.o)
@@ -97,7 +101,7 @@ $(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(LIBPODNET)
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(PX_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
@@ -115,7 +119,7 @@ fuzz: $(BUILD)/fuzz/fuzz-config
 	$(BUILD)/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
 		-timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
 
-$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(HL_SRC))
+$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(HL_SRC)) $(PX_SRC)
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iplugins/host-local-ipam $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS)

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * libFuzzer target for what podnet parses from untrusted stdin: the network config
- * (host-local's keys, ranges, requested IPs, CNI_ARGS) and results (prevResult, a
- * delegate's output) in every cniVersion.  `make fuzz FUZZ_SECONDS=N` runs it.
+ * (host-local's keys, ranges, requested IPs, CNI_ARGS), results (prevResult, a
+ * delegate's output) in every cniVersion, and podnet-proxy's YAML/JSON manifests.  `make fuzz FUZZ_SECONDS=N` runs it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +11,14 @@
 #include "cni.h"
 #include "config.h"
 #include "json.h"
+#include "../../proxy/objects.h"
+#include "../../proxy/yaml.h"
+
+static void drop_slice(struct px_slice *s, void *ctx)
+{
+	(void)ctx;
+	px_slice_free(s);
+}
 
 static int ignore_arg(const char *key, const char *value, void *ctx, struct pn_err *e)
 {
@@ -45,5 +53,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	json_decref(conf);
 	free(args);
+	/* podnet-proxy's manifests: YAML (or JSON), then Services and EndpointSlices */
+	{
+		static const struct px_objects_cb cb = { .slice = drop_slice };
+		json_t *docs, *d;
+		size_t i;
+
+		if (px_yaml_load((const char *)data, size, &docs, &e) == 0) {
+			json_array_foreach(docs, i, d)
+				px_objects_parse(d, &cb, &e);
+			json_decref(docs);
+		}
+	}
 	return 0;
 }

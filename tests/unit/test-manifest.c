@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Manifests for podnet-proxy: YAML as kubectl prints it, Lists, multi-document files. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../proxy/objects.h"
+#include "../../proxy/yaml.h"
+
+static struct px_service svcs[8];
+static struct px_slice slices[8];
+static int nsvc, nslice;
+
+static void on_service(struct px_service *s, void *ctx)
+{
+	(void)ctx;
+	if (nsvc < 8)
+		svcs[nsvc++] = *s;
+}
+
+static void on_slice(struct px_slice *s, void *ctx)
+{
+	(void)ctx;
+	if (nslice < 8)
+		slices[nslice++] = *s;
+	else
+		px_slice_free(s);
+}
+
+static const struct px_objects_cb cb = { .service = on_service, .slice = on_slice };
+
+static int load(const char *yaml, struct pn_err *e)
+{
+	json_t *docs, *d;
+	size_t i;
+	int r;
+
+	for (int k = 0; k < nslice; k++)
+		px_slice_free(&slices[k]);
+	nsvc = nslice = 0;
+	if ((r = px_yaml_load(yaml, strlen(yaml), &docs, e)) < 0)
+		return r;
+	json_array_foreach(docs, i, d)
+		if ((r = px_objects_parse(d, &cb, e)) < 0)
+			break;
+	json_decref(docs);
+	return r;
+}
+
+static const char *kubectl_yaml =
+	"apiVersion: v1\n"
+	"items:\n"
+	"- apiVersion: v1\n"
+	"  kind: Service\n"
+	"  metadata:\n"
+	"    name: web\n"
+	"    namespace: shop\n"
+	"  spec:\n"
+	"    clusterIP: 10.96.0.10\n"
+	"    clusterIPs:\n"
+	"    - 10.96.0.10\n"
+	"    - fd00:96::a\n"
+	"    externalTrafficPolicy: Local\n"
+	"    ports:\n"
+	"    - name: http\n"
+	"      nodePort: 30080\n"
+	"      port: 80\n"
+	"      protocol: TCP\n"
+	"      targetPort: 8080\n"
+	"    - name: dns\n"
+	"      port: 53\n"
+	"      protocol: UDP\n"
+	"      targetPort: \"53\"\n"
+	"    sessionAffinity: ClientIP\n"
+	"    sessionAffinityConfig:\n"
+	"      clientIP:\n"
+	"        timeoutSeconds: 60\n"
+	"    loadBalancerSourceRanges:\n"
+	"    - \" 203.0.113.0/25 \"\n"
+	"    type: LoadBalancer\n"
+	"  status:\n"
+	"    loadBalancer:\n"
+	"      ingress:\n"
+	"      - ip: 192.0.2.50\n"
+	"      - hostname: lb.example\n"
+	"- apiVersion: discovery.k8s.io/v1\n"
+	"  kind: EndpointSlice\n"
+	"  metadata:\n"
+	"    labels:\n"
+	"      kubernetes.io/service-name: web\n"
+	"    name: web-abcde\n"
+	"    namespace: shop\n"
+	"  addressType: IPv4\n"
+	"  endpoints:\n"
+	"  - addresses: [\"10.244.1.2\"]\n"
+	"    conditions: {ready: true, serving: true, terminating: false}\n"
+	"    nodeName: node-a\n"
+	"  - addresses:\n"
+	"    - 10.244.2.3\n"
+	"    conditions:\n"
+	"      ready: false\n"
+	"      serving: true\n"
+	"      terminating: true\n"
+	"    nodeName: node-b\n"
+	"  - addresses: [10.244.2.4]\n"
+	"  ports:\n"
+	"  - name: http\n"
+	"    port: 8080\n"
+	"    protocol: TCP\n"
+	"kind: List\n"
+	"metadata:\n"
+	"  resourceVersion: \"\"\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: ConfigMap\n"
+	"metadata: {name: ignored}\n"
+	"---\n"
+	"apiVersion: v1\n"
+	"kind: Service\n"
+	"metadata: {name: headless}\n"
+	"spec: {clusterIP: None, ports: [{port: 5432}]}\n";
+
+static void test_kubectl_yaml(void **state)
+{
+	struct pn_err e;
+	char a[PN_IP_STRLEN];
+
+	(void)state;
+	assert_int_equal(load(kubectl_yaml, &e), 0);
+	assert_int_equal(nsvc, 2);
+	assert_int_equal(nslice, 1);
+	assert_string_equal(svcs[0].ns, "shop");
+	assert_string_equal(svcs[0].name, "web");
+	assert_int_equal(svcs[0].type, PX_LOAD_BALANCER);
+	assert_int_equal(svcs[0].ncluster, 2);
+	assert_string_equal(pn_ip_format(&svcs[0].cluster_ips[1], a), "fd00:96::a");
+	assert_int_equal(svcs[0].nports, 2);
+	assert_int_equal(svcs[0].ports[0].node_port, 30080);
+	assert_int_equal(svcs[0].ports[1].proto, PX_UDP);
+	assert_true(svcs[0].affinity);
+	assert_int_equal(svcs[0].affinity_timeout, 60);
+	assert_true(svcs[0].etp_local);
+	assert_int_equal(svcs[0].nlb, 1);   /* the hostname ingress is not programmed */
+	assert_int_equal(svcs[0].nranges, 1);
+	assert_int_equal(svcs[0].lb_ranges[0].len, 25);
+	assert_string_equal(svcs[1].name, "headless");
+	assert_string_equal(svcs[1].ns, "default");
+	assert_int_equal(svcs[1].ncluster, 0);
+	assert_string_equal(slices[0].service, "web");
+	assert_int_equal(slices[0].family, AF_INET);
+	assert_int_equal(slices[0].neps, 3);
+	assert_true(slices[0].eps[0].ready && !slices[0].eps[0].terminating);
+	assert_true(!slices[0].eps[1].ready && slices[0].eps[1].serving && slices[0].eps[1].terminating);
+	/* no conditions at all: ready, and serving follows ready */
+	assert_true(slices[0].eps[2].ready && slices[0].eps[2].serving);
+	assert_string_equal(slices[0].eps[0].node, "node-a");
+	assert_int_equal(slices[0].ports[0].port, 8080);
+}
+
+static void test_json_and_errors(void **state)
+{
+	struct pn_err e;
+
+	(void)state;
+	/* JSON is YAML: kubectl get -o json output loads the same way */
+	assert_int_equal(load("{\"apiVersion\":\"v1\",\"kind\":\"Service\",\"metadata\":{\"name\":\"a\"},"
+			      "\"spec\":{\"clusterIP\":\"10.96.0.1\",\"ports\":[{\"port\":443}]}}", &e), 0);
+	assert_int_equal(nsvc, 1);
+	assert_int_equal(svcs[0].ports[0].proto, PX_TCP);   /* the default */
+	assert_int_equal(load("kind: Service\napiVersion: v1\nmetadata: {name: a}\nspec: {ports: [{port: 99999}]}\n", &e), -EINVAL);
+	assert_string_equal(e.msg, "Service default/a: invalid port");
+	assert_int_equal(load("kind: Service\napiVersion: v1\nmetadata: {name: a}\nspec: {clusterIP: 10.96.0.300}\n", &e), -EINVAL);
+	assert_int_equal(load("kind: Service\napiVersion: v1\nmetadata: {name: a}\nspec: {ports: [{port: 80, protocol: ICMP}]}\n", &e), -EINVAL);
+	assert_string_equal(e.msg, "Service default/a: unknown protocol \"ICMP\"");
+	assert_int_equal(load("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: s}\naddressType: IPv4\n", &e), -EINVAL);
+	assert_string_equal(e.msg, "EndpointSlice default/s: no kubernetes.io/service-name label");
+	assert_int_equal(load("apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\n"
+			      "metadata: {name: s, labels: {kubernetes.io/service-name: a}}\naddressType: IPv4\n"
+			      "endpoints: [{addresses: [\"fd00::1\"]}]\n", &e), -EINVAL);
+	/* broken YAML: a message with the line */
+	assert_int_equal(load("kind: Service\n  bad: [\n", &e), -EINVAL);
+	assert_non_null(strstr(e.msg, "line"));
+	assert_int_equal(load("a: &x [1, 2]\nb: *x\n", &e), 0);   /* anchors and aliases */
+}
+
+static void test_scalars(void **state)
+{
+	struct pn_err e;
+	json_t *docs;
+	char *s;
+	const char *y = "a: 80\nb: \"80\"\nc: true\nd: ~\ne: 1.5\nf: 0x1f\ng: !!str 7\nh: hello world\ni: 10.96.0.1\n";
+
+	(void)state;
+	assert_int_equal(px_yaml_load(y, strlen(y), &docs, &e), 0);
+	s = json_dumps(json_array_get(docs, 0), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(s, "{\"a\":80,\"b\":\"80\",\"c\":true,\"d\":null,\"e\":1.5,\"f\":31,\"g\":\"7\",\"h\":\"hello world\",\"i\":\"10.96.0.1\"}");
+	free(s);
+	json_decref(docs);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	for (int k = 0; k < nslice; k++)
+		px_slice_free(&slices[k]);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kubectl_yaml),
+		cmocka_unit_test(test_json_and_errors),
+		cmocka_unit_test(test_scalars),
+	};
+
+	return cmocka_run_group_tests_name("manifest", tests, NULL, teardown);
+}
