@@ -10,6 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "../../proxy/model.h"
 #include "../../proxy/objects.h"
 #include "../../proxy/yaml.h"
 
@@ -204,6 +205,66 @@ static void test_scalars(void **state)
 	json_decref(docs);
 }
 
+/* kube-proxy's CategorizeEndpoints, without topology hints */
+static void test_backends(void **state)
+{
+	struct px_backends b;
+	struct pn_err e;
+	char a[PN_IP_STRLEN];
+	const char *two_slices =
+		"apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\n"
+		"spec: {clusterIP: 10.96.0.10, ports: [{name: http, port: 80}, {name: udp, port: 53, protocol: UDP}]}\n"
+		"---\n"
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+		"metadata: {name: web-1, namespace: shop, labels: {kubernetes.io/service-name: web}}\n"
+		"ports: [{name: http, port: 8080}]\n"
+		"endpoints:\n"
+		"- {addresses: [10.244.1.2], nodeName: node-a}\n"
+		"- {addresses: [10.244.2.3], nodeName: node-b, conditions: {ready: false, serving: true, terminating: true}}\n"
+		"- {addresses: [10.244.2.9], nodeName: node-b, conditions: {ready: false, serving: false}}\n"
+		"---\n"
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+		"metadata: {name: web-2, namespace: shop, labels: {kubernetes.io/service-name: web}}\n"
+		"ports: [{name: http, port: 8080}]\n"
+		"endpoints:\n"
+		"- {addresses: [10.244.1.2], nodeName: node-a}\n"
+		"- {addresses: [10.244.2.4], nodeName: node-b}\n"
+		"---\n"
+		"apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+		"metadata: {name: other-1, namespace: default, labels: {kubernetes.io/service-name: web}}\n"
+		"ports: [{name: http, port: 9999}]\nendpoints: [{addresses: [10.244.3.3]}]\n";
+
+	(void)state;
+	assert_int_equal(load(two_slices, &e), 0);
+	assert_int_equal(px_backends_for(&svcs[0], &svcs[0].ports[0], AF_INET, slices, (size_t)nslice, "node-a", &b, &e), 0);
+	/* ready ones only, deduplicated across slices; other namespaces' slices are not this Service's */
+	assert_int_equal(b.ncluster, 2);
+	assert_string_equal(pn_ip_format(&b.cluster[0].addr, a), "10.244.1.2");
+	assert_int_equal(b.cluster[0].port, 8080);
+	assert_string_equal(pn_ip_format(&b.cluster[1].addr, a), "10.244.2.4");
+	assert_int_equal(b.nlocal, 1);
+	assert_false(b.cluster_fallback);
+	px_backends_free(&b);
+	/* on node-b: no ready local endpoint, so its serving terminating one stands in locally */
+	assert_int_equal(px_backends_for(&svcs[0], &svcs[0].ports[0], AF_INET, slices, (size_t)nslice, "node-b", &b, &e), 0);
+	assert_int_equal(b.nlocal, 1);
+	assert_string_equal(pn_ip_format(&b.local[0].addr, a), "10.244.2.4");
+	px_backends_free(&b);
+	/* a port no slice serves: no backends at all (the Service then rejects) */
+	assert_int_equal(px_backends_for(&svcs[0], &svcs[0].ports[1], AF_INET, slices, (size_t)nslice, "node-a", &b, &e), 0);
+	assert_int_equal(b.ncluster + b.nlocal, 0);
+	px_backends_free(&b);
+	/* no ready endpoint anywhere: the serving terminating ones */
+	assert_int_equal(load("apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.11, ports: [{port: 80}]}\n---\n"
+			      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+			      "metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}\nports: [{port: 8080}]\n"
+			      "endpoints: [{addresses: [10.244.1.7], conditions: {ready: false, serving: true, terminating: true}}]\n", &e), 0);
+	assert_int_equal(px_backends_for(&svcs[0], &svcs[0].ports[0], AF_INET, slices, (size_t)nslice, "node-a", &b, &e), 0);
+	assert_int_equal(b.ncluster, 1);
+	assert_true(b.cluster_fallback);
+	px_backends_free(&b);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -218,6 +279,7 @@ int main(void)
 		cmocka_unit_test(test_kubectl_yaml),
 		cmocka_unit_test(test_json_and_errors),
 		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_backends),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, teardown);

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+struct cand {
+	struct px_backend b;
+	bool ready, serving_terminating;
+};
+
+static bool same(const struct px_backend *a, const struct px_backend *b)
+{
+	return a->port == b->port && pn_ip_eq(&a->addr, &b->addr);
+}
+
+/* Adds unless already there; a local duplicate wins over a remote one. */
+static void add(struct cand *v, size_t *n, const struct cand *c)
+{
+	for (size_t i = 0; i < *n; i++) {
+		if (same(&v[i].b, &c->b)) {
+			if (c->b.local && !v[i].b.local)
+				v[i] = *c;
+			return;
+		}
+	}
+	v[(*n)++] = *c;
+}
+
+int px_backends_for(const struct px_service *svc, const struct px_svc_port *port, int family,
+		    const struct px_slice *slices, size_t nslices, const char *node,
+		    struct px_backends *out, struct pn_err *e)
+{
+	size_t total = 0, n = 0;
+	struct cand *c;
+	bool any_ready = false, any_local_ready = false;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < nslices; i++)
+		total += slices[i].neps;
+	c = calloc(total + 1, sizeof(*c));
+	out->cluster = calloc(total + 1, sizeof(*out->cluster));
+	out->local = calloc(total + 1, sizeof(*out->local));
+	if (!c || !out->cluster || !out->local) {
+		free(c);
+		px_backends_free(out);
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	}
+	for (size_t i = 0; i < nslices; i++) {
+		const struct px_slice *s = &slices[i];
+		uint16_t target = 0;
+
+		if (s->family != family || strcmp(s->ns, svc->ns) || strcmp(s->service, svc->name))
+			continue;
+		/* the Service port name joins the slice port name; the slice port is the target */
+		for (size_t k = 0; k < s->nports && !target; k++)
+			if (!strcmp(s->ports[k].name, port->name) && s->ports[k].proto == port->proto)
+				target = s->ports[k].port;
+		if (!target)
+			continue;
+		for (size_t k = 0; k < s->neps; k++) {
+			const struct px_endpoint *ep = &s->eps[k];
+			struct cand x = {
+				.b = { .addr = ep->addr, .port = target, .local = node && *node && !strcmp(ep->node, node) },
+				.ready = ep->ready,
+				.serving_terminating = ep->serving && ep->terminating,
+			};
+
+			if (x.ready || x.serving_terminating)
+				add(c, &n, &x);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		any_ready |= c[i].ready;
+		any_local_ready |= c[i].ready && c[i].b.local;
+	}
+	/* ready endpoints, or, when there are none, the serving terminating ones */
+	out->cluster_fallback = !any_ready;
+	out->local_fallback = !any_local_ready;
+	for (size_t i = 0; i < n; i++) {
+		if (any_ready ? c[i].ready : c[i].serving_terminating)
+			out->cluster[out->ncluster++] = c[i].b;
+		if (c[i].b.local && (any_local_ready ? c[i].ready : c[i].serving_terminating))
+			out->local[out->nlocal++] = c[i].b;
+	}
+	free(c);
+	return 0;
+}
+
+void px_backends_free(struct px_backends *b)
+{
+	free(b->cluster);
+	free(b->local);
+	b->cluster = b->local = NULL;
+	b->ncluster = b->nlocal = 0;
+}
