@@ -465,7 +465,8 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	if (c.macspoofchk) {
 		if (!hostveth[0])
 			host_veth_name(req, &x, NULL, hostveth);
-		if ((r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) < 0)
+		if ((r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) < 0 ||
+		    (r = br_refclean_spoofchk(req, e)) < 0)
 			goto out;
 	}
 	/*

@@ -99,6 +99,40 @@ static int clean_nftables(struct pn_nft *n, const struct cni_req *req, struct pn
 	return r == -ENOENT ? 0 : r;
 }
 
+int br_refclean_spoofchk(const struct cni_req *req, struct pn_err *e)
+{
+	char chain[512], mac_chain[520];
+	struct handles h = { .jump_to = chain };
+	struct pn_nft n;
+	int r;
+
+	/* the reference's chains: cni-br-iface-<containerID>-<ifname> and its -mac chain */
+	snprintf(chain, sizeof(chain), "cni-br-iface-%s-%s", req->container_id, req->ifname);
+	snprintf(mac_chain, sizeof(mac_chain), "%s-mac", chain);
+	if ((r = pn_nft_open(&n, e)) < 0)
+		return r;
+	if (!pn_nft_chain_exists(&n, NFPROTO_BRIDGE, "nat", chain))
+		goto out;
+	if ((r = pn_nft_dump_rules(&n, NFPROTO_BRIDGE, "nat", "PREROUTING", collect, &h)) < 0) {
+		pn_err_set(e, CNI_ERR_INTERNAL, r, "listing bridge nat PREROUTING: %s", strerror(-r));
+		goto out;
+	}
+	pn_nft_begin(&n);
+	for (int i = 0; i < h.n; i++)
+		pn_nft_del_rule(&n, NFPROTO_BRIDGE, "nat", "PREROUTING", h.h[i]);
+	/* the iface chain jumps to the mac chain: empty both, then delete the referrer first */
+	pn_nft_flush_chain(&n, NFPROTO_BRIDGE, "nat", chain);
+	pn_nft_flush_chain(&n, NFPROTO_BRIDGE, "nat", mac_chain);
+	pn_nft_del_chain(&n, NFPROTO_BRIDGE, "nat", chain);
+	pn_nft_del_chain(&n, NFPROTO_BRIDGE, "nat", mac_chain);
+	r = pn_nft_commit(&n, e);
+	if (r == -ENOENT)
+		r = 0;
+out:
+	pn_nft_close(&n);
+	return r < 0 ? pn_err_prefix(e, r, "failed to remove the reference plugin's macspoofchk rules") : 0;
+}
+
 int br_refclean_masq(const struct cni_req *req, struct pn_err *e)
 {
 	char hash[25], chain[32];

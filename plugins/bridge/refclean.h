@@ -7,7 +7,9 @@
  *     POSTROUTING rules that jump to it, IPv4 and IPv6;
  *   - its nftables backend: rules of inet cni_plugins_masquerade masq_checks whose
  *     comment starts with <sha512(net)[:16]>-<sha512(ifname:id)[:16]>.
- * Both cost one lookup when the reference never set anything up for the pod.
+ *   - its macspoofchk: bridge nat chains cni-br-iface-<id>-<ifname>(-mac) and the
+ *     PREROUTING rule jumping to them (research/cni.md §2.8).
+ * Each costs one lookup when the reference never set anything up for the pod.
  */
 #ifndef BR_REFCLEAN_H
 #define BR_REFCLEAN_H
@@ -15,5 +17,6 @@
 #include "cni.h"
 
 int br_refclean_masq(const struct cni_req *req, struct pn_err *e);
+int br_refclean_spoofchk(const struct cni_req *req, struct pn_err *e);
 
 #endif

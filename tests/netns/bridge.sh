@@ -215,6 +215,11 @@ expect "our DEL of the reference's pod" "$RC:$OUT" "0:"
 expect "removes its iptables chain and POSTROUTING rule" "$(ip netns exec "$NODE" iptables-save -t nat | grep -c CNI-)" 0
 expect "its interface" "$(ip -n "$P-pod4" -o link show | grep -c eth0)" 0
 expect "and its reservation" "$(reservations)" ""
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$REF cni "$REF/bridge" ADD r2 < <(conf 1.0.0 '"macspoofchk":true')
+expect_match "the reference's macspoofchk chains are there" "$(ip netns exec "$NODE" nft list table bridge nat)" 'chain cni-br-iface-r2-eth0-mac'
+del r2 pod4 < <(conf 1.0.0 "\"macspoofchk\":true,\"prevResult\":$OUT")
+expect "our DEL removes them and the PREROUTING jump" \
+	"$(ip netns exec "$NODE" nft list table bridge nat | grep -c -e cni-br-iface -e macspoofchk)" 0
 
 # --- L2 only, STATUS, GC --------------------------------------------------------------
 printf '{"cniVersion":"1.0.0","name":"l2","type":"bridge","bridge":"%s"}' "${P}l2" > "$TMP/l2.json"
