@@ -4,18 +4,24 @@
  * the request on stdin and CNI_* in the environment) and report per-op latency and the
  * children's peak RSS.
  *
- *   pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID] [--add-only]
- *            [--netns-prefix PATH]
- *   pn-bench --floor-veth NETNS --runs N [--label TEXT]
+ *   pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID] [--first K]
+ *            [--add-only | --del-only] [--netns-prefix PATH]
+ *   pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT]
  *
- * With --netns-prefix, run i gets CNI_NETNS=<PATH><i> (the caller makes those netns).
- * --floor-veth measures the kernel's own cost under every bridge ADD/DEL: creating a veth
- * pair with one end in NETNS and deleting it again, over netlink, in this process.
+ * Runs ADD for CNI_CONTAINERID=<prefix>K..K+N-1 (K = --first, default 0), then DEL for the same
+ * IDs (--add-only: ADD alone, --del-only: DEL alone), and prints "LABEL  OP  p50_ms  p95_ms
+ * max_rss_kib" per op (nearest-rank percentiles of the fork..wait4 wall time; max_rss = the largest
+ * ru_maxrss of the children, which includes what they waited for, e.g. an IPAM plugin or iptables).
+ * With --netns-prefix, run i also gets CNI_NETNS=<PATH><i> (the caller makes those netns).
+ * Exits 1 with a message if any run fails.
  *
- * Runs ADD for CNI_CONTAINERID=<prefix>0..N-1, then DEL for the same IDs (unless --add-only),
- * and prints "LABEL  OP  p50_ms  p95_ms  max_rss_kib" per op (nearest-rank percentiles of the
- * fork..wait4 wall time; max_rss = the largest ru_maxrss of the children).  Exits 1 with a message
- * if any run fails.
+ * --floor-veth measures the kernel's own cost under every bridge ADD/DEL, in this process, over
+ * netlink, without exec: the veth pair made the way the plugins make it -- "eth0" created from a
+ * socket in POD_NETNS with its peer "pnfloor0" born in NODE_NETNS (IFLA_NET_NS_FD) -- and deleted
+ * again by name (RTM_DELLINK of eth0, which takes the peer with it), N times; each sample is one
+ * create + delete (two netlink round trips).  Prints "LABEL  VETH  p50  p95  0", then the same for
+ * the two halves alone (VETH_ADD, VETH_DEL; their p50s need not add up).  Links are only ever made
+ * in the two named netns (which must differ), never in this process's own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,15 +34,18 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 
+#include "netns.h"
 #include "nl.h"
 
 extern char **environ;
 
 struct opts {
-	const char *plugin, *conf, *label, *prefix, *netns_prefix, *floor_ns;
-	long runs;
-	int add_only;
+	const char *plugin, *conf, *label, *prefix, *netns_prefix, *floor_ns, *floor_node;
+	long runs, first;
+	int add_only, del_only;
 };
 
 static double now_ms(void)
@@ -121,7 +130,7 @@ static int run_op(const struct opts *o, const char *cmd, char **envp, size_t nen
 	int r;
 
 	for (i = 0; i < o->runs; i++) {
-		if ((r = run_one(o, cmd, i, envp, nenv, conf_fd, null_fd, &ms[i], &rss)) < 0)
+		if ((r = run_one(o, cmd, o->first + i, envp, nenv, conf_fd, null_fd, &ms[i], &rss)) < 0)
 			return r;
 		if (rss > max_rss)
 			max_rss = rss;
@@ -133,41 +142,87 @@ static int run_op(const struct opts *o, const char *cmd, char **envp, size_t nen
 	return 0;
 }
 
-/* The kernel's floor: veth pair create (one end in the netns) + delete, N times. */
-static int floor_veth(const struct opts *o, double *ms)
+/* RTM_DELLINK by name: one round trip, as a plugin that knows the name does it */
+static int link_del_name(struct pn_nl *nl, const char *name, struct pn_err *e)
 {
-	struct pn_nl nl;
-	struct pn_err e;
-	struct pn_link l;
-	int fd = open(o->floor_ns, O_RDONLY | O_CLOEXEC), r = 0;
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifm;
 
-	if (fd < 0 || pn_nl_open(&nl, &e) < 0) {
-		fprintf(stderr, "pn-bench: %s: %s\n", o->floor_ns, fd < 0 ? strerror(errno) : e.msg);
-		return -ECHILD;
+	nlh->nlmsg_type = RTM_DELLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return pn_nl_talk(nl, nlh, NULL, NULL, e);
+}
+
+/*
+ * The kernel's floor: "eth0" made from a socket in the pod netns with its peer born in the node
+ * netns, then deleted, N times.  Both netns are named; this process's own is never touched.
+ */
+static int floor_veth(const struct opts *o, double *ms, double *ms_add, double *ms_del)
+{
+	struct pn_nl pod = { 0 };
+	struct pn_err e = { 0 };
+	int pod_fd = -1, node_fd = -1, saved = -1, r;
+	long i;
+
+	if ((r = pn_netns_open(o->floor_node, &node_fd, &e)) < 0 || (r = pn_netns_open(o->floor_ns, &pod_fd, &e)) < 0)
+		goto fail;
+	if ((r = pn_netns_same(node_fd, pod_fd)) != 0) {
+		if (r > 0)
+			pn_err_set(&e, 0, -EINVAL, "the pod and the node netns are the same");
+		r = r > 0 ? -EINVAL : r;
+		goto fail;
 	}
-	for (long i = 0; i < o->runs && r == 0; i++) {
-		double t0 = now_ms();
+	/* a socket stays in the netns it was opened in */
+	if ((r = pn_netns_enter(pod_fd, &saved, &e)) < 0)
+		goto fail;
+	r = pn_nl_open(&pod, &e);
+	if (pn_netns_leave(&saved) < 0) {
+		fprintf(stderr, "pn-bench: floor: cannot return to the original netns\n");
+		exit(1);
+	}
+	if (r < 0)
+		goto fail;
+	for (i = 0; i < o->runs; i++) {
+		double t0 = now_ms(), t1;
 
-		if ((r = pn_link_add_veth(&nl, "pnfloor0", 0, NULL, "eth0", 0, fd, &e)) == 0 &&
-		    (r = pn_link_get(&nl, "pnfloor0", 0, &l, &e)) == 0)
-			r = pn_link_del(&nl, l.index, &e);
+		if ((r = pn_link_add_veth(&pod, "eth0", 0, NULL, "pnfloor0", 0, node_fd, &e)) < 0)
+			goto fail;
+		t1 = now_ms();
+		if ((r = link_del_name(&pod, "eth0", &e)) < 0)
+			goto fail;
 		ms[i] = now_ms() - t0;
-	}
-	pn_nl_close(&nl);
-	close(fd);
-	if (r < 0) {
-		fprintf(stderr, "pn-bench: floor: %s\n", e.msg);
-		return -ECHILD;
+		ms_add[i] = t1 - t0;
+		ms_del[i] = ms[i] - ms_add[i];
 	}
 	qsort(ms, o->runs, sizeof(*ms), cmp_double);
+	qsort(ms_add, o->runs, sizeof(*ms), cmp_double);
+	qsort(ms_del, o->runs, sizeof(*ms), cmp_double);
 	printf("%s  VETH  %.3f  %.3f  0\n", o->label, pct(ms, o->runs, 0.50), pct(ms, o->runs, 0.95));
-	return 0;
+	printf("%s  VETH_ADD  %.3f  %.3f  0\n", o->label, pct(ms_add, o->runs, 0.50), pct(ms_add, o->runs, 0.95));
+	printf("%s  VETH_DEL  %.3f  %.3f  0\n", o->label, pct(ms_del, o->runs, 0.50), pct(ms_del, o->runs, 0.95));
+	r = 0;
+	goto out;
+fail:
+	fprintf(stderr, "pn-bench: floor: %s\n", e.msg[0] ? e.msg : strerror(-r));
+	r = -ECHILD;
+out:
+	pn_nl_close(&pod);
+	if (pod_fd >= 0)
+		close(pod_fd);
+	if (node_fd >= 0)
+		close(node_fd);
+	return r;
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] "
-			"[--prefix ID] [--add-only]\n");
+	fprintf(stderr, "usage: pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID]\n"
+			"                [--first K] [--add-only | --del-only] [--netns-prefix PATH]\n"
+			"       pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT]\n");
 	return 2;
 }
 
@@ -178,12 +233,14 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'n' },   { "label", required_argument, NULL, 'l' },
 		{ "prefix", required_argument, NULL, 'x' }, { "add-only", no_argument, NULL, 'a' },
 		{ "netns-prefix", required_argument, NULL, 's' }, { "floor-veth", required_argument, NULL, 'f' },
+		{ "first", required_argument, NULL, 'k' },  { "del-only", no_argument, NULL, 'd' },
+		{ "node", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct opts o = { .label = "bench", .prefix = "bench-" };
 	char **envp = NULL, *end;
 	double *ms = NULL;
-	int c, r, conf_fd = -1, null_fd = -1;
+	int c, r = 0, conf_fd = -1, null_fd = -1;
 	size_t nenv = 0, i;
 
 	while ((c = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
@@ -193,21 +250,31 @@ int main(int argc, char **argv)
 		case 'l': o.label = optarg; break;
 		case 'x': o.prefix = optarg; break;
 		case 'a': o.add_only = 1; break;
+		case 'd': o.del_only = 1; break;
 		case 's': o.netns_prefix = optarg; break;
 		case 'f': o.floor_ns = optarg; break;
+		case 'N': o.floor_node = optarg; break;
 		case 'n':
 			errno = 0;
 			o.runs = strtol(optarg, &end, 10);
 			if (errno || *end || o.runs < 1 || o.runs > 10000000)
 				return usage();
 			break;
+		case 'k':
+			errno = 0;
+			o.first = strtol(optarg, &end, 10);
+			if (errno || *end || o.first < 0 || o.first > 10000000)
+				return usage();
+			break;
 		default: return usage();
 		}
 	}
-	if (optind == argc && o.floor_ns && o.runs) {
-		if (!(ms = calloc(o.runs, sizeof(*ms))))
+	if (o.add_only && o.del_only)
+		return usage();
+	if (optind == argc && o.floor_ns && o.floor_node && o.runs) {
+		if (!(ms = calloc(3 * (size_t)o.runs, sizeof(*ms))))
 			return 1;
-		r = floor_veth(&o, ms);
+		r = floor_veth(&o, ms, ms + o.runs, ms + 2 * o.runs);
 		free(ms);
 		return r < 0 ? 1 : 0;
 	}
@@ -238,7 +305,7 @@ int main(int argc, char **argv)
 		    (!o.netns_prefix || strncmp(environ[i], "CNI_NETNS=", 10)))
 			envp[nenv++] = environ[i];
 
-	if ((r = run_op(&o, "ADD", envp, nenv, conf_fd, null_fd, ms)) < 0)
+	if (!o.del_only && (r = run_op(&o, "ADD", envp, nenv, conf_fd, null_fd, ms)) < 0)
 		goto out;
 	if (!o.add_only && (r = run_op(&o, "DEL", envp, nenv, conf_fd, null_fd, ms)) < 0)
 		goto out;
