@@ -22,7 +22,7 @@ ip netns add "$P-fab"
 ip -n "$P-fab" link add fab type bridge && ip -n "$P-fab" link set fab up
 for n in a b; do
 	ip netns add "$P-$n"
-	ip link add "${P}$n" netns "$P-fab" type veth peer name eth0 netns "$P-$n"
+	ip -n "$P-fab" link add "${P}$n" type veth peer name eth0 netns "$P-$n"
 	ip -n "$P-fab" link set "${P}$n" master fab up
 	ip -n "$P-$n" addr add "${IP[$n]}/24" dev eth0
 	ip -n "$P-$n" link set eth0 up

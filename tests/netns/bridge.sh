@@ -15,7 +15,7 @@ NODE=$P-node EXT=$P-ext BR=${P}br
 netns_add "$NODE"
 netns_add "$EXT"
 for i in 1 2 3 4 5 6; do netns_add "$P-pod$i"; done
-ip link add "${P}n" netns "$NODE" type veth peer name "${P}x" netns "$EXT"
+ip -n "$NODE" link add "${P}n" type veth peer name "${P}x" netns "$EXT"
 ip -n "$NODE" addr add 192.0.2.1/24 dev "${P}n"
 ip -n "$EXT" addr add 192.0.2.100/24 dev "${P}x"
 for ns in "$NODE" "$EXT" "$P-pod1" "$P-pod2"; do ip -n "$ns" link set lo up; done

@@ -30,7 +30,7 @@ declare -A IP=([a]=192.0.2.1 [b]=192.0.2.2 [c]=192.0.2.3 [rogue]=192.0.2.66) NUM
 node() {
 	local n=$1 ns=$P-$1
 	netns_add "$ns"
-	ip link add "${P}$n" netns "$FAB" type veth peer name eth0 netns "$ns"
+	ip -n "$FAB" link add "${P}$n" type veth peer name eth0 netns "$ns"
 	ip -n "$FAB" link set "${P}$n" master fab up
 	ip -n "$ns" addr add "${IP[$n]}/24" dev eth0
 	ip -n "$ns" link set eth0 up
@@ -182,7 +182,7 @@ expect "without it, back over VXLAN" "$(ip -n "$P-a" route show 10.244.3.0/24)" 
 # --- an IPv6 underlay: MTU - 70; a device left with other settings is replaced ------------------
 for n in d e; do
 	netns_add "$P-$n"
-	ip link add "${P}$n" netns "$FAB" type veth peer name eth0 netns "$P-$n"
+	ip -n "$FAB" link add "${P}$n" type veth peer name eth0 netns "$P-$n"
 	ip -n "$FAB" link set "${P}$n" master fab up
 	ip -n "$P-$n" link set lo up
 done
