@@ -46,9 +46,10 @@ HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
 # the allocator, store and config of host-local without its main(), for unit tests and fuzzing
 HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 
-# podnet-proxy's parts (the daemon itself comes with issue 5); unit-tested now
+# podnet-proxy: everything but main() is also linked into the unit tests
 PX_SRC   := $(wildcard proxy/*.c)
 PX_OBJ   := $(PX_SRC:%.c=$(BUILD)/%.o)
+PX_CORE  := $(filter-out $(BUILD)/proxy/main.o,$(PX_OBJ))
 
 BR_SRC   := $(wildcard plugins/bridge/*.c)
 BR_OBJ   := $(BR_SRC:%.c=$(BUILD)/%.o)
@@ -57,12 +58,13 @@ VX_SRC   := $(wildcard plugins/vxlan-overlay/*.c)
 VX_OBJ   := $(VX_SRC:%.c=$(BUILD)/%.o)
 
 PLUGINS  := $(BUILD)/bin/host-local $(BUILD)/bin/bridge $(BUILD)/bin/vxlan-overlay
+DAEMONS  := $(BUILD)/bin/podnet-proxy
 TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-all: $(LIBPODNET) $(PLUGINS) $(TOOLS)
+all: $(LIBPODNET) $(PLUGINS) $(DAEMONS) $(TOOLS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -88,6 +90,11 @@ $(BUILD)/bin/vxlan-overlay: $(VX_OBJ) $(LIBPODNET)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(NL_PLUGIN_LIBS)
 
+$(BUILD)/bin/podnet-proxy: $(PX_OBJ) $(LIBPODNET)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lpthread
+
 $(BUILD)/bin/pn-bench: $(BUILD)/bench/pn-bench.o $(LIBPODNET)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lm $(PKG_LIBS)
@@ -101,7 +108,7 @@ $(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(PX_OBJ) $(LIBPODNET)
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(PX_CORE) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
@@ -119,7 +126,7 @@ fuzz: $(BUILD)/fuzz/fuzz-config
 	$(BUILD)/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
 		-timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
 
-$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(HL_SRC)) $(PX_SRC)
+$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(HL_SRC)) $(filter-out %/main.c,$(PX_SRC))
 	@mkdir -p $(@D)
 	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iplugins/host-local-ipam $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS)
@@ -129,9 +136,10 @@ bench: all
 	bench/bridge.sh
 	bench/vxlan.sh
 
-install: $(PLUGINS)
-	install -d $(DESTDIR)$(CNI_BIN_DIR)
+install: $(PLUGINS) $(DAEMONS)
+	install -d $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(PREFIX)/sbin
 	install -m 0755 $(PLUGINS) $(DESTDIR)$(CNI_BIN_DIR)/
+	install -m 0755 $(DAEMONS) $(DESTDIR)$(PREFIX)/sbin/
 
 clean:
 	rm -rf $(BUILD)
