@@ -45,9 +45,15 @@ void pn_nft_close(struct pn_nft *n)
 
 void pn_nft_begin(struct pn_nft *n)
 {
+	pn_nft_begin_paged(n, MNL_SOCKET_BUFFER_SIZE);
+}
+
+void pn_nft_begin_paged(struct pn_nft *n, uint32_t page)
+{
 	if (n->batch)
 		nftnl_batch_free(n->batch);
-	n->batch = nftnl_batch_alloc(MNL_SOCKET_BUFFER_SIZE, MNL_SOCKET_BUFFER_SIZE);
+	/* a message may overrun a page by up to one more page */
+	n->batch = nftnl_batch_alloc(page, page);
 	n->nmsgs = 0;
 	nftnl_batch_begin(nftnl_batch_buffer(n->batch), n->seq++);
 	nftnl_batch_update(n->batch);
@@ -173,23 +179,35 @@ int pn_nft_commit(struct pn_nft *n, struct pn_err *e)
 	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = ack_cb };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct acks a = { 0 };
-	struct iovec iov[64];
+	struct iovec small[64], *iov = small;
 	struct msghdr mh = { 0 };
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
-	int iovlen;
+	size_t total = 0;
+	int iovlen, r;
 
 	nftnl_batch_end(nftnl_batch_buffer(n->batch), n->seq++);
 	nftnl_batch_update(n->batch);
 	iovlen = nftnl_batch_iovec_len(n->batch);
-	if (iovlen > 64)
-		return pn_err_set(e, CNI_ERR_INTERNAL, -E2BIG, "nftables batch too large");
+	if (iovlen > 64 && !(iov = calloc((size_t)iovlen, sizeof(*iov))))
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	nftnl_batch_iovec(n->batch, iov, (uint32_t)iovlen);
+	for (int i = 0; i < iovlen; i++)
+		total += iov[i].iov_len;
+	/* the kernel takes a batch only in one sendmsg no larger than the socket's send buffer */
+	if (total > 128 * 1024) {
+		int sz = (int)(total + 65536);
+
+		setsockopt(mnl_socket_get_fd(n->sock), SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz));
+	}
 	mh.msg_name = &snl;
 	mh.msg_namelen = sizeof(snl);
 	mh.msg_iov = iov;
 	mh.msg_iovlen = (size_t)iovlen;
-	if (sendmsg(mnl_socket_get_fd(n->sock), &mh, 0) < 0)
-		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "nftables send: %s", strerror(errno));
+	r = sendmsg(mnl_socket_get_fd(n->sock), &mh, 0) < 0 ? -errno : 0;
+	if (iov != small)
+		free(iov);
+	if (r < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, r, "nftables send: %s", strerror(-r));
 	while (a.got < n->nmsgs) {
 		ssize_t len = mnl_socket_recvfrom(n->sock, buf, sizeof(buf));
 
@@ -482,4 +500,41 @@ bool pn_nft_elem_exists(struct pn_nft *n, const struct nftnl_set *s)
 
 	nftnl_set_elems_nlmsg_build_payload(nlh, (struct nftnl_set *)s);
 	return get(n, nlh, NULL, NULL) == 0;
+}
+
+bool pn_nft_table_exists(struct pn_nft *n, int family, const char *table)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, (uint16_t)family, NLM_F_ACK, ++n->seq);
+	int r;
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	r = get(n, nlh, NULL, NULL);
+	return r == 0;
+}
+
+void pn_nft_del_table(struct pn_nft *n, int family, const char *table)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_DELTABLE, (uint16_t)family, 0);
+
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, table);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_batch_update(n->batch);
+	nftnl_table_free(t);
+}
+
+void pn_nft_del_set(struct pn_nft *n, int family, const char *table, const char *set)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh = msg(n, NFT_MSG_DELSET, (uint16_t)family, 0);
+
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_nlmsg_build_payload(nlh, s);
+	nftnl_batch_update(n->batch);
+	nftnl_set_free(s);
 }

@@ -29,8 +29,9 @@ struct pn_nft {
 
 int pn_nft_open(struct pn_nft *n, struct pn_err *e);
 void pn_nft_close(struct pn_nft *n);
-/* Starts a batch. */
+/* Starts a batch (of 8 KiB pages; _paged: of larger pages, for batches of many elements). */
 void pn_nft_begin(struct pn_nft *n);
+void pn_nft_begin_paged(struct pn_nft *n, uint32_t page);
 /* Ends and sends the batch, waits for every ACK; the first error wins. */
 int pn_nft_commit(struct pn_nft *n, struct pn_err *e);
 
@@ -60,6 +61,23 @@ void pn_nft_expr_meta(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
 /* compares register 1 with data (NFT_CMP_EQ, NFT_CMP_NEQ, ...) */
 void pn_nft_expr_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len);
 
+/* lib/nft-expr.c */
+uint32_t pn_nft_reg(uint32_t word);   /* register of the 32-bit word at `word` of a concatenation */
+void pn_nft_expr_numgen(struct nftnl_rule *r, uint32_t mod, uint32_t dreg);
+void pn_nft_expr_dnat(struct nftnl_rule *r, int family, uint32_t reg_addr, uint32_t reg_port);
+void pn_nft_expr_bitwise(struct nftnl_rule *r, uint32_t reg, const void *mask, const void *xor, uint32_t len);
+void pn_nft_expr_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg);
+void pn_nft_expr_ct(struct nftnl_rule *r, uint32_t key, uint32_t dreg);
+/* ct <key> & bits != 0 (`ct state new`, `ct status dnat`) */
+void pn_nft_expr_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t bits);
+/* fib saddr|daddr type local */
+void pn_nft_expr_fib_local(struct nftnl_rule *r, bool saddr);
+void pn_nft_expr_reject(struct nftnl_rule *r, int family);
+void pn_nft_expr_dynset_update(struct nftnl_rule *r, const char *set, uint32_t sreg);
+void pn_nft_expr_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len);
+void pn_nft_numgen_vmap(struct pn_nft *n, struct nftnl_rule *r, int family, const char *table,
+			uint32_t set_id, const char *const *chains, uint32_t nchains);
+
 /* Lists a set's elements: cb(key, key length, comment) for each; a missing set is empty. */
 int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const char *set,
 		      int (*cb)(const void *key, uint32_t klen, const char *comment, void *ctx), void *ctx,
@@ -68,6 +86,9 @@ int pn_nft_dump_elems(struct pn_nft *n, int family, const char *table, const cha
 bool pn_nft_chain_exists(struct pn_nft *n, int family, const char *table, const char *chain);
 /* Whether the set holds the (first) element of s, by key. */
 bool pn_nft_elem_exists(struct pn_nft *n, const struct nftnl_set *s);
+bool pn_nft_table_exists(struct pn_nft *n, int family, const char *table);
+void pn_nft_del_table(struct pn_nft *n, int family, const char *table);
+void pn_nft_del_set(struct pn_nft *n, int family, const char *table, const char *set);
 /* cb(rule) for every rule of the chain; a missing table or chain has none. */
 int pn_nft_dump_rules(struct pn_nft *n, int family, const char *table, const char *chain,
 		      int (*cb)(struct nftnl_rule *r, void *ctx), void *ctx);

@@ -1,9 +1,313 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* podnet-proxy: placeholder until the daemon lands (issue 5). */
+/*
+ * podnet-proxy: a kube-proxy replacement.  Services and EndpointSlices come from a source
+ * (a manifest directory, watched with inotify), live in the store, and the nftables
+ * backend programs what changed.  Logs go to stderr.  SIGTERM / SIGINT end the daemon and
+ * leave the rules in place (Services keep working while it restarts); --cleanup removes
+ * every table of ours.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
 
-int main(void)
+#include "backend.h"
+#include "conntrack.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "nl.h"
+#include "source-dir.h"
+#include "store.h"
+
+struct opts {
+	const char *backend, *manifests, *metrics_addr, *healthz_addr;
+	char node[256];
+	bool cleanup;
+	struct px_nft_config nft;
+};
+
+static void usage(FILE *out)
 {
-	fprintf(stderr, "podnet-proxy: not yet\n");
-	return 1;
+	fprintf(out,
+		"usage: podnet-proxy --manifests DIR [options]\n"
+		"       podnet-proxy --cleanup\n"
+		"  --backend nftables              the data plane (nftables; eBPF comes later)\n"
+		"  --manifests DIR                 Services and EndpointSlices as YAML/JSON files, watched\n"
+		"  --node-name NAME                this node (default: the host name), for local endpoints\n"
+		"  --cluster-cidr CIDR[,CIDR]      pod addresses: ClusterIP traffic from elsewhere is masqueraded\n"
+		"  --nodeport-addresses CIDR[,..]  NodePorts only on local addresses in these (default: all)\n"
+		"  --masquerade-all                masquerade all ClusterIP traffic\n"
+		"  --metrics-bind-address A:P      /metrics (default 127.0.0.1:10249; port 0 disables)\n"
+		"  --healthz-bind-address A:P      /healthz, /livez (default 127.0.0.1:10256; port 0 disables)\n"
+		"  --ip-families 4|6|4,6           families to program (default both)\n"
+		"  --cleanup                       remove every nftables table of ours and exit\n");
+}
+
+static int prefixes(const char *arg, struct pn_prefix *out, size_t max, size_t *n, const char *flag)
+{
+	char buf[1024], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", arg);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ')
+			t++;
+		if (*n == max || pn_prefix_parse(t, &out[*n]) < 0) {
+			fprintf(stderr, "podnet-proxy: %s: invalid CIDR \"%s\"\n", flag, t);
+			return -EINVAL;
+		}
+		(*n)++;
+	}
+	return 0;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	enum { O_BACKEND = 256, O_MANIFESTS, O_NODE, O_CIDR, O_NP, O_MASQ, O_METRICS, O_HEALTHZ, O_FAM, O_CLEANUP, O_HELP };
+	static const struct option lo[] = {
+		{ "backend", required_argument, NULL, O_BACKEND },
+		{ "manifests", required_argument, NULL, O_MANIFESTS },
+		{ "node-name", required_argument, NULL, O_NODE },
+		{ "hostname-override", required_argument, NULL, O_NODE },
+		{ "cluster-cidr", required_argument, NULL, O_CIDR },
+		{ "nodeport-addresses", required_argument, NULL, O_NP },
+		{ "masquerade-all", no_argument, NULL, O_MASQ },
+		{ "metrics-bind-address", required_argument, NULL, O_METRICS },
+		{ "healthz-bind-address", required_argument, NULL, O_HEALTHZ },
+		{ "ip-families", required_argument, NULL, O_FAM },
+		{ "cleanup", no_argument, NULL, O_CLEANUP },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->backend = "nftables";
+	o->metrics_addr = "127.0.0.1:10249";
+	o->healthz_addr = "127.0.0.1:10256";
+	o->nft.ipv4 = o->nft.ipv6 = true;
+	if (gethostname(o->node, sizeof(o->node) - 1) < 0)
+		o->node[0] = '\0';
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case O_BACKEND: o->backend = optarg; break;
+		case O_MANIFESTS: o->manifests = optarg; break;
+		case O_NODE: snprintf(o->node, sizeof(o->node), "%s", optarg); break;
+		case O_CIDR:
+			if (prefixes(optarg, o->nft.cluster_cidr, 4, &o->nft.ncluster_cidr, "--cluster-cidr") < 0)
+				return -EINVAL;
+			break;
+		case O_NP:
+			if (prefixes(optarg, o->nft.nodeport_cidr, 8, &o->nft.nnodeport_cidr, "--nodeport-addresses") < 0)
+				return -EINVAL;
+			break;
+		case O_MASQ: o->nft.masquerade_all = true; break;
+		case O_METRICS: o->metrics_addr = optarg; break;
+		case O_HEALTHZ: o->healthz_addr = optarg; break;
+		case O_FAM:
+			o->nft.ipv4 = strchr(optarg, '4') != NULL;
+			o->nft.ipv6 = strchr(optarg, '6') != NULL;
+			if (!o->nft.ipv4 && !o->nft.ipv6) {
+				fprintf(stderr, "podnet-proxy: --ip-families: 4, 6 or 4,6\n");
+				return -EINVAL;
+			}
+			break;
+		case O_CLEANUP: o->cleanup = true; break;
+		case O_HELP: usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "podnet-proxy: unexpected argument \"%s\"\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (strcmp(o->backend, "nftables")) {
+		fprintf(stderr, "podnet-proxy: --backend %s: only nftables is available\n", o->backend);
+		return -EINVAL;
+	}
+	if (!o->cleanup && !o->manifests) {
+		fprintf(stderr, "podnet-proxy: --manifests DIR is required (the Kubernetes API source comes later)\n");
+		return -EINVAL;
+	}
+	o->nft.node = o->node;
+	return 0;
+}
+
+/* The local addresses inside --nodeport-addresses (loopback never: kube-proxy refuses it too). */
+static int nodeport_ips(struct px_nft_config *c, struct pn_err *e)
+{
+	struct pn_addr addrs[256];
+	struct pn_nl nl;
+	size_t n = 0;
+	int r;
+
+	if (!c->nnodeport_cidr)
+		return 0;
+	if ((r = pn_nl_open(&nl, e)) < 0)
+		return r;
+	r = pn_addr_list(&nl, 0, AF_UNSPEC, addrs, 256, &n, e);
+	pn_nl_close(&nl);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && c->nnodeport_ips < 32; i++) {
+		const struct pn_ip *ip = &addrs[i].p.ip;
+
+		if ((ip->family == AF_INET && ip->a[0] == 127) || (ip->family == AF_INET6 && addrs[i].scope == 254))
+			continue;
+		for (size_t k = 0; k < c->nnodeport_cidr; k++) {
+			if (pn_prefix_contains(&c->nodeport_cidr[k], ip)) {
+				c->nodeport_ips[c->nnodeport_ips++] = *ip;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+struct daemon {
+	struct opts o;
+	struct px_store st;
+	struct px_nft *nft;
+	struct px_dir *dir;
+	struct px_metrics m;
+	struct px_source_cb cb;      /* the source's callbacks, into the store */
+	bool synced_once;
+};
+
+/* After a successful sync: UDP flows to endpoints that are gone are removed (#139628 too). */
+static void conntrack_cleanup(const struct px_sync_stats *s)
+{
+	struct px_ct_target *t;
+	struct pn_err e = { 0 };
+	unsigned deleted = 0;
+
+	if (!s->nudp || !(t = calloc(s->nudp, sizeof(*t))))
+		return;
+	for (size_t i = 0; i < s->nudp; i++) {
+		t[i] = (struct px_ct_target){ .family = s->udp[i].family, .any_dst = s->udp[i].any_dst,
+					      .dst = s->udp[i].dst, .port = s->udp[i].port,
+					      .keep = s->udp[i].keep, .nkeep = s->udp[i].nkeep };
+	}
+	if (px_ct_clean_udp(t, s->nudp, &deleted, &e) < 0)
+		pn_log("podnet-proxy: conntrack cleanup: %s", e.msg);
+	else if (deleted)
+		pn_log("podnet-proxy: removed %u stale UDP conntrack entries", deleted);
+	free(t);
+}
+
+static int sync_now(struct daemon *d, bool full)
+{
+	struct px_sync_stats s;
+	struct pn_err e = { 0 };
+	double t0 = now_s(), dt;
+	int r = px_nft_sync(d->nft, &d->st, full, &s, &e);
+
+	dt = now_s() - t0;
+	px_metrics_sync(&d->m, dt, s.full, r == 0);
+	if (r < 0) {
+		pn_log("podnet-proxy: sync failed: %s", e.msg);
+	} else {
+		px_metrics_programmed(&d->m, s.services, s.endpoints, s.elements);
+		if (s.full || !d->synced_once)
+			pn_log("podnet-proxy: programmed %zu service ports, %zu endpoints (%zu elements) in %.1f ms",
+			       s.services, s.endpoints, s.elements, dt * 1000);
+		conntrack_cleanup(&s);
+		d->synced_once = true;
+	}
+	px_sync_stats_free(&s);
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon d = { 0 };
+	struct px_http *http = NULL;
+	struct pn_err e = { 0 };
+	sigset_t mask;
+	int sfd = -1, r, rc = 1;
+	bool retry = false;
+
+	setvbuf(stderr, NULL, _IOLBF, 0);
+	if (parse(argc, argv, &d.o) < 0)
+		return 2;
+	if (d.o.cleanup) {
+		if (px_nft_cleanup(&e) < 0) {
+			pn_log("podnet-proxy: cleanup: %s", e.msg);
+			return 1;
+		}
+		return 0;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &mask, SFD_CLOEXEC)) < 0) {
+		pn_log("podnet-proxy: signalfd: %s", strerror(errno));
+		return 1;
+	}
+	px_store_init(&d.st);
+	d.cb = px_store_cb;
+	d.cb.ctx = &d.st;
+	if (px_metrics_init(&d.m) < 0)
+		goto out;
+	if (nodeport_ips(&d.o.nft, &e) < 0 || px_nft_open(&d.o.nft, &d.nft, &e) < 0 ||
+	    px_dir_open(d.o.manifests, &d.dir, &e) < 0 ||
+	    px_http_start(d.o.metrics_addr, d.o.healthz_addr, &d.m, &http, &e) < 0) {
+		pn_log("podnet-proxy: %s", e.msg);
+		goto out;
+	}
+	pn_log("podnet-proxy: node %s, manifests %s, backend nftables", d.o.node, d.o.manifests);
+	/* everything the directory holds, then one full build: never a partial state */
+	if ((r = px_dir_sync(d.dir, &d.cb)) < 0)
+		pn_log("podnet-proxy: reading %s: %s", d.o.manifests, strerror(-r));
+	retry = sync_now(&d, true) < 0;
+	for (;;) {
+		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = px_dir_fd(d.dir), .events = POLLIN } };
+
+		if (poll(p, 2, retry ? 1000 : -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pn_log("podnet-proxy: poll: %s", strerror(errno));
+			goto out;
+		}
+		if (p[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				pn_log("podnet-proxy: %s: exiting, rules stay in place", strsignal((int)si.ssi_signo));
+			rc = 0;
+			goto out;
+		}
+		if (p[1].revents & POLLIN) {
+			if ((r = px_dir_sync(d.dir, &d.cb)) < 0)
+				pn_log("podnet-proxy: reading %s: %s", d.o.manifests, strerror(-r));
+		}
+		if (d.st.ndirty || retry) {
+			px_metrics_queued(&d.m);
+			retry = sync_now(&d, retry) < 0;
+		}
+	}
+out:
+	px_http_stop(http);
+	px_dir_close(d.dir);
+	px_nft_close(d.nft, &d.st);
+	px_store_free(&d.st);
+	px_metrics_destroy(&d.m);
+	if (sfd >= 0)
+		close(sfd);
+	return rc;
 }

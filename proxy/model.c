@@ -32,13 +32,29 @@ int px_backends_for(const struct px_service *svc, const struct px_svc_port *port
 		    const struct px_slice *slices, size_t nslices, const char *node,
 		    struct px_backends *out, struct pn_err *e)
 {
+	const struct px_slice **refs = calloc(nslices + 1, sizeof(*refs));
+	int r;
+
+	if (!refs)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < nslices; i++)
+		refs[i] = &slices[i];
+	r = px_backends_of(svc, port, family, refs, nslices, node, out, e);
+	free(refs);
+	return r;
+}
+
+int px_backends_of(const struct px_service *svc, const struct px_svc_port *port, int family,
+		   const struct px_slice *const *slices, size_t nslices, const char *node,
+		   struct px_backends *out, struct pn_err *e)
+{
 	size_t total = 0, n = 0;
 	struct cand *c;
 	bool any_ready = false, any_local_ready = false;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < nslices; i++)
-		total += slices[i].neps;
+		total += slices[i]->neps;
 	c = calloc(total + 1, sizeof(*c));
 	out->cluster = calloc(total + 1, sizeof(*out->cluster));
 	out->local = calloc(total + 1, sizeof(*out->local));
@@ -48,7 +64,7 @@ int px_backends_for(const struct px_service *svc, const struct px_svc_port *port
 		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < nslices; i++) {
-		const struct px_slice *s = &slices[i];
+		const struct px_slice *s = slices[i];
 		uint16_t target = 0;
 
 		if (s->family != family || strcmp(s->ns, svc->ns) || strcmp(s->service, svc->name))

@@ -30,6 +30,10 @@ struct px_backends {
 int px_backends_for(const struct px_service *svc, const struct px_svc_port *port, int family,
 		    const struct px_slice *slices, size_t nslices, const char *node,
 		    struct px_backends *out, struct pn_err *e);
+/* The same from an array of slice pointers (the store's index of a Service's slices). */
+int px_backends_of(const struct px_service *svc, const struct px_svc_port *port, int family,
+		   const struct px_slice *const *slices, size_t nslices, const char *node,
+		   struct px_backends *out, struct pn_err *e);
 void px_backends_free(struct px_backends *b);
 
 #endif

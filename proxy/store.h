@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The proxy's model: every Service and EndpointSlice a source reported, indexed so that
+ * a change costs O(that Service): slices are kept per Service (by the
+ * kubernetes.io/service-name label) and a changed object marks its Service dirty.  The
+ * backend takes the dirty Services at the next sync.
+ */
+#ifndef PROXY_STORE_H
+#define PROXY_STORE_H
+
+#include "hmap.h"
+#include "source.h"
+
+struct px_svc_state {
+	char ns[64], name[PX_NAME_MAX];
+	struct px_service *svc;              /* owned; NULL: no such Service (yet, or any more) */
+	const struct px_slice **slices;      /* this Service's slices (owned by the store) */
+	size_t nslices, cap;
+	bool dirty;
+	struct px_svc_state *next_dirty;
+	void *be[2];                         /* the backend's per-family state (IPv4, IPv6) */
+};
+
+struct px_store {
+	struct px_hmap services;             /* "ns/name" -> struct px_svc_state */
+	struct px_hmap slices;               /* "ns/name" -> struct px_slice (owned) */
+	struct px_svc_state *dirty;
+	size_t ndirty, nslices;
+};
+
+/* The source callbacks, feeding the store (ctx = the store). */
+extern const struct px_source_cb px_store_cb;
+void px_store_init(struct px_store *st);
+/* Marks every Service dirty (a full resync). */
+void px_store_all_dirty(struct px_store *st);
+/* Takes the dirty list (the caller clears ->dirty of each as it goes). */
+struct px_svc_state *px_store_take_dirty(struct px_store *st);
+/* Drops the state of a Service that is gone and whose backend state was released. */
+void px_store_forget(struct px_store *st, struct px_svc_state *s);
+void px_store_free(struct px_store *st);
+
+#endif
