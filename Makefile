@@ -59,7 +59,7 @@ VX_OBJ   := $(VX_SRC:%.c=$(BUILD)/%.o)
 
 PLUGINS  := $(BUILD)/bin/host-local $(BUILD)/bin/bridge $(BUILD)/bin/vxlan-overlay
 DAEMONS  := $(BUILD)/bin/podnet-proxy
-TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json
+TOOLS    := $(BUILD)/bin/pn-bench $(BUILD)/bin/pn-empty $(BUILD)/tests/pn-json $(BUILD)/tests/pn-ct-clean $(BUILD)/tests/pn-echo
 
 UNIT_SRC := $(wildcard tests/unit/test-*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -103,7 +103,15 @@ $(BUILD)/bin/pn-empty: $(BUILD)/bench/empty.o
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^
 
+$(BUILD)/tests/pn-echo: $(BUILD)/tests/tools/pn-echo.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/tests/pn-json: $(BUILD)/tests/tools/pn-json.o
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/tests/pn-ct-clean: $(BUILD)/tests/tools/pn-ct-clean.o $(BUILD)/proxy/conntrack.o $(LIBPODNET)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 

@@ -134,9 +134,9 @@ void pn_nft_numgen_vmap(struct pn_nft *n, struct nftnl_rule *r, int family, cons
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(NFT_USERDATA_MAXLEN);
-	char name[32];
+	/* the kernel numbers anonymous sets: __map0, __map1, ... as for nft */
+	const char *name = "__map%d";
 
-	snprintf(name, sizeof(name), "__map%u", set_id);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, (uint32_t)family);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);

@@ -246,8 +246,8 @@ static const char *sticky(struct ctx *c, const char *policy, const struct px_bac
 		pn_nft_expr_meta(r, NFT_META_L4PROTO, NFT_REG_1);
 		pn_nft_expr_cmp(r, NFT_CMP_EQ, &proto, 1);
 		pn_nft_expr_imm(r, NFT_REG_1, eps[i].addr.a, alen);
-		pn_nft_expr_imm(r, pn_nft_reg(alen / 4), &port_be, 2);
-		pn_nft_expr_dnat(r, fam, NFT_REG_1, pn_nft_reg(alen / 4));
+		pn_nft_expr_imm(r, NFT_REG_2, &port_be, 2);   /* nft: one register per immediate */
+		pn_nft_expr_dnat(r, fam, NFT_REG_1, NFT_REG_2);
 		add(c, r);
 	}
 	snprintf(name, sizeof(name), "%s-%s", policy, c->base);

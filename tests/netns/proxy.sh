@@ -1,0 +1,126 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# podnet-proxy on nftables, on the topology of proxy-lib.sh: ClusterIP load balancing over
+# every endpoint, manifest edits applied within a second, sessionAffinity, NodePort from
+# the ext netns, no endpoints refused at once, a closed port on a ClusterIP refused,
+# hairpin, a broken manifest changing nothing, our ruleset as nft itself would write it,
+# and --cleanup.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/proxy-lib.sh"
+
+topology
+for p in web1:a web2:a web3:b; do pod "${p#*:}" "${p%:*}" 8080 || exit 1; done
+pod a client || exit 1
+pod a client2 || exit 1
+M=$TMP/manifests-a
+mkdir -p "$M"
+SVC="apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.10
+  ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30080}]
+---"
+slice() { echo "$SVC"; slice_yaml web web-1 8080 TCP "$@"; }
+slice "${POD4[web1]} node-a" "${POD4[web2]} node-a" "${POD4[web3]} node-b" > "$M/web.yaml"
+start_proxy a || exit 1
+
+# --- ClusterIP ---
+answers "$P-client" 40 10.96.0.10 80
+expect "ClusterIP: every endpoint serves some of 40 connections" "$NAMES" "web1 web2 web3"
+ask "$P-client" 10.96.0.10 80
+expect "ClusterIP: the pod's own address reaches the endpoint (not masqueraded)" "${ANS#* }" "${POD4[client]}"
+
+# --- NodePort from outside the cluster ---
+answers "$EXT" 30 "${NODE_IP[a]}" 30080
+expect "NodePort from ext: every endpoint serves" "$NAMES" "web1 web2 web3"
+ask "$EXT" "${NODE_IP[a]}" 30080
+expect_match "NodePort from ext (eTP Cluster): masqueraded to the node" "${ANS#* }" "^(10\.244\.1\.1|192\.0\.2\.1)$"
+
+# --- manifest edits take effect within a second ---
+only() { answers "$P-client" 12 10.96.0.10 80; [[ $NAMES == "$1" ]]; }
+slice "${POD4[web1]} node-a" > "$M/.web.tmp" && mv "$M/.web.tmp" "$M/web.yaml"
+until_true 1 only web1; expect "scale down to one endpoint: applied within 1 s (${WAITED} ms)" "$?" 0
+slice "${POD4[web1]} node-a" "${POD4[web2]} node-a" > "$M/web.yaml"
+until_true 1 only "web1 web2"; expect "scale up to two endpoints: applied within 1 s (${WAITED} ms)" "$?" 0
+gone() { ask "$P-client" -t 300 10.96.0.10 80; [[ $ARC -ne 0 ]]; }
+mv "$M/web.yaml" "$TMP/web.yaml.saved"
+until_true 1 gone; expect "Service deleted: 10.96.0.10:80 stops answering within 1 s (${WAITED} ms)" "$?" 0
+mv "$TMP/web.yaml.saved" "$M/web.yaml"
+until_true 1 only "web1 web2"; expect "Service back: answers again within 1 s (${WAITED} ms)" "$?" 0
+
+# --- a broken manifest changes nothing ---
+before=$(ip netns exec "$P-a" nft list table ip podnet-proxy)
+printf 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: default\nspec: [\n' > "$M/web.yaml"
+echo '{"kind": "Service", "apiVersion": "v1", "metadata": {"name": "x"}, "spec": {"clusterIP": "999.1.1.1"}}' > "$M/bad.json"
+sleep 0.5
+expect "broken manifests: the ruleset is unchanged" "$(ip netns exec "$P-a" nft list table ip podnet-proxy)" "$before"
+answers "$P-client" 12 10.96.0.10 80
+expect "broken manifests: the Service still answers" "$NAMES" "web1 web2"
+expect_match "broken manifests: the daemon says which file" "$(cat "$TMP/proxy-a.log")" "web\.yaml"
+rm -f "$M/bad.json"
+
+# --- sessionAffinity, no endpoints, closed port, hairpin ---
+cat > "$M/web.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: default}
+spec:
+  clusterIP: 10.96.0.10
+  sessionAffinity: ClientIP
+  ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]
+---
+$(slice_yaml web web-1 8080 TCP "${POD4[web1]} node-a" "${POD4[web2]} node-a" "${POD4[web3]} node-b")
+---
+apiVersion: v1
+kind: Service
+metadata: {name: empty, namespace: default}
+spec:
+  clusterIP: 10.96.0.11
+  ports: [{name: p, port: 80, protocol: TCP}]
+---
+$(slice_yaml empty empty-1 8080 TCP)
+---
+apiVersion: v1
+kind: Service
+metadata: {name: self, namespace: default}
+spec:
+  clusterIP: 10.96.0.12
+  ports: [{name: p, port: 80, protocol: TCP}]
+---
+$(slice_yaml self self-1 8080 TCP "${POD4[web1]} node-a")
+YAML
+pinned() { answers "$P-client" 15 10.96.0.10 80; [[ $NAMES =~ ^web[123]$ ]]; }
+until_true 2 pinned; expect "sessionAffinity ClientIP: 15 connections from one client reach one endpoint ($NAMES)" "$?" 0
+answers "$P-client2" 15 10.96.0.10 80
+expect_match "sessionAffinity: another client is pinned too" "$NAMES" "^web[123]$"
+t0=$(date +%s%N); ask "$P-client" -t 3000 10.96.0.11 80; dt=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect "no endpoints: connection refused (exit 7), at once (${dt} ms)" "$ARC" 7
+ask "$P-client" -t 3000 10.96.0.10 81
+expect "a port the ClusterIP does not serve: refused" "$ARC" 7
+ask "$P-web1" 10.96.0.12 80
+expect "hairpin: an endpoint reaches itself through its Service" "${ANS%% *}" web1
+expect "hairpin: masqueraded (it sees the node's bridge address)" "${ANS#* }" 10.244.1.1
+
+# --- the ruleset is what nft itself would write: loads back, same bytecode ---
+netns_add "$P-cmp"
+ip netns exec "$P-a" nft list table ip podnet-proxy > "$TMP/ours.nft"
+ip netns exec "$P-a" nft list table ip6 podnet-proxy >> "$TMP/ours.nft"
+expect_true "nft -f loads 'nft list' of our tables" ip netns exec "$P-cmp" nft -f "$TMP/ours.nft"
+bytecode() { ip netns exec "$1" nft --debug=netlink list ruleset 2>&1 | grep -E '^\s+\[|^ip6? ' | sed -E 's/^(ip6? [^ ]+ [^ ]+) .*/\1/'; }
+expect "our rules' bytecode is nft's own for the same text" "$(bytecode "$P-a" | md5sum)" "$(bytecode "$P-cmp" | md5sum)"
+expect_match "nft list shows the Service's element readably" "$(cat "$TMP/ours.nft")" "10\.96\.0\.10 \. tcp \. 80 : goto"
+
+# --- /metrics and /healthz ---
+metrics=$(ip netns exec "$P-a" curl -s http://127.0.0.1:10249/metrics)
+expect_match "/metrics: sync duration histogram" "$metrics" "podnet_proxy_sync_proxy_rules_duration_seconds_count [1-9]"
+expect_match "/healthz: 200 after the first sync" "$(ip netns exec "$P-a" curl -s -w ' %{http_code}' http://127.0.0.1:10256/healthz)" "lastUpdated.* 200$"
+
+# --- SIGTERM leaves the rules, --cleanup removes them ---
+stop_proxy a
+answers "$P-client" 3 10.96.0.12 80
+expect "after SIGTERM the rules stay: the Service answers" "$NAMES" web1
+expect_true "--cleanup exits 0" ip netns exec "$P-a" "$PROXY" --cleanup
+expect "--cleanup: no table of ours left" "$(ip netns exec "$P-a" nft list tables | grep -c podnet-proxy)" 0
+finish
