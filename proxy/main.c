@@ -30,6 +30,7 @@ struct opts {
 	const char *backend, *manifests, *metrics_addr, *healthz_addr;
 	char node[256];
 	bool cleanup;
+	int verbosity;
 	struct px_nft_config nft;
 };
 
@@ -47,7 +48,8 @@ static void usage(FILE *out)
 		"  --metrics-bind-address A:P      /metrics (default 127.0.0.1:10249; port 0 disables)\n"
 		"  --healthz-bind-address A:P      /healthz, /livez (default 127.0.0.1:10256; port 0 disables)\n"
 		"  --ip-families 4|6|4,6           families to program (default both)\n"
-		"  --cleanup                       remove every nftables table of ours and exit\n");
+		"  --cleanup                       remove every nftables table of ours and exit\n"
+		"  -v, --v N                       2: log every sync with its duration\n");
 }
 
 static int prefixes(const char *arg, struct pn_prefix *out, size_t max, size_t *n, const char *flag)
@@ -83,6 +85,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "ip-families", required_argument, NULL, O_FAM },
 		{ "cleanup", no_argument, NULL, O_CLEANUP },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "v", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -93,8 +96,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->nft.ipv4 = o->nft.ipv6 = true;
 	if (gethostname(o->node, sizeof(o->node) - 1) < 0)
 		o->node[0] = '\0';
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hv:", lo, NULL)) != -1) {
 		switch (c) {
+		case 'v': o->verbosity = atoi(optarg); break;
 		case O_BACKEND: o->backend = optarg; break;
 		case O_MANIFESTS: o->manifests = optarg; break;
 		case O_NODE: snprintf(o->node, sizeof(o->node), "%s", optarg); break;
@@ -221,6 +225,9 @@ static int sync_now(struct daemon *d, bool full)
 		pn_log("podnet-proxy: sync failed: %s", e.msg);
 	} else {
 		px_metrics_programmed(&d->m, s.services, s.endpoints, s.elements);
+		if (!s.full && d->o.verbosity >= 2)
+			pn_log("podnet-proxy: sync: %zu element operations in %.3f ms; %zu service ports, %zu endpoints",
+			       s.added, dt * 1000, s.services, s.endpoints);
 		if (s.full || !d->synced_once)
 			pn_log("podnet-proxy: programmed %zu service ports, %zu endpoints (%zu elements) in %.1f ms",
 			       s.services, s.endpoints, s.elements, dt * 1000);

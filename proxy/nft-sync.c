@@ -251,7 +251,7 @@ static int service_sync(struct px_nft *b, struct px_fam *f, struct px_svc_state 
 	now->nsets = w.nsets;
 	f->nelems += n;
 	f->nendpoints += w.nendpoints;
-	now->counted = s->svc != NULL;
+	now->counted = s->svc != NULL && n > 0;
 	f->nservices += now->counted;
 	if (old) {
 		f->nelems -= old->nelems;

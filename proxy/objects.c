@@ -64,6 +64,19 @@ static int ip_list(const json_t *list, struct pn_ip *out, size_t max, size_t *n,
 	return 0;
 }
 
+/*
+ * kube-proxy lists Services and EndpointSlices with the label selector
+ * "!service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless" (KEP-2447):
+ * objects carrying either label, whatever its value, belong to another proxy or to none.
+ */
+static bool excluded_by_label(const json_t *meta)
+{
+	const json_t *labels = json_object_get(meta, "labels");
+
+	return json_object_get(labels, "service.kubernetes.io/service-proxy-name") ||
+	       json_object_get(labels, "service.kubernetes.io/headless");
+}
+
 static int parse_service(const json_t *o, struct px_service *s, struct pn_err *e)
 {
 	const json_t *meta = json_object_get(o, "metadata"), *spec = json_object_get(o, "spec"), *v, *p;
@@ -78,6 +91,9 @@ static int parse_service(const json_t *o, struct px_service *s, struct pn_err *e
 	snprintf(what, sizeof(what), "Service %s/%s", s->ns, s->name);
 	if (!s->name[0])
 		return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "Service without metadata.name");
+	/* before any validation: kube-proxy never sees such an object, so it cannot fail a file */
+	if (excluded_by_label(meta))
+		return 1;   /* not the proxy's */
 	type = str(spec, "type");
 	if (!*type || !strcmp(type, "ClusterIP"))
 		s->type = PX_CLUSTER_IP;
@@ -174,6 +190,8 @@ static int parse_slice(const json_t *o, struct px_slice *s, struct pn_err *e)
 	snprintf(what, sizeof(what), "EndpointSlice %s/%s", s->ns, s->name);
 	if (!s->name[0])
 		return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "EndpointSlice without metadata.name");
+	if (excluded_by_label(meta))
+		return 1;   /* not the proxy's (the controller copies the Service's labels) */
 	if (!s->service[0])
 		return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "%s: no kubernetes.io/service-name label", what);
 	if (!strcmp(type, "IPv4"))

@@ -66,8 +66,12 @@ struct px_objects_cb {
 
 /*
  * Every Service and EndpointSlice of doc (an object or a List) goes to the callbacks;
- * other kinds are skipped.  An object that does not validate fails the whole call:
- * a file is applied whole or not at all.
+ * other kinds are skipped, and so are objects that are not the proxy's (ExternalName
+ * Services, FQDN slices, and objects labelled service.kubernetes.io/service-proxy-name or
+ * service.kubernetes.io/headless, as kube-proxy's label selector excludes them).  An object
+ * that does not validate fails the whole call: a file is applied whole or not at all.
+ * The structs handed to the callbacks are zeroed before they are filled (padding and unused
+ * array slots included), so equal content is equal bytes: source-dir.c relies on this.
  */
 int px_objects_parse(const json_t *doc, const struct px_objects_cb *cb, struct pn_err *e);
 void px_slice_free(struct px_slice *s);

@@ -9,9 +9,12 @@
  *                                    curl) or 28 (no answer within MS, default 2000, as curl);
  *                                    -k: keep a TCP connection open MS ms, then read (an
  *                                    established connection across a proxy restart)
+ *   pn-echo time -n N ADDRESS PORT  N connections one after the other (connect, read the
+ *                                    answer, close); prints "p50 p90 p99" in microseconds
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -144,16 +147,60 @@ static int ask(bool udp, int src, int ms, int keep_ms, const char *addr, int por
 	return n > 0 ? 0 : 52;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double now_us(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* connect + first answer + close, N times; quiet, so stdout stays for the result */
+static int timed(int n, const char *addr, int port)
+{
+	double *us = calloc((size_t)n, sizeof(*us));
+	int saved = dup(1), null = open("/dev/null", O_WRONLY);
+
+	if (!us || saved < 0 || null < 0)
+		return 1;
+	dup2(null, 1);
+	for (int i = 0; i < n; i++) {
+		double t0 = now_us();
+		int r = ask(false, 0, 2000, 0, addr, port);
+
+		us[i] = now_us() - t0;
+		if (r != 0) {
+			dup2(saved, 1);
+			fprintf(stderr, "pn-echo: connection %d failed (%d)\n", i, r);
+			return r;
+		}
+	}
+	fflush(stdout);
+	dup2(saved, 1);
+	qsort(us, (size_t)n, sizeof(*us), cmp_double);
+	printf("%.1f %.1f %.1f\n", us[n / 2], us[n * 9 / 10], us[n * 99 / 100]);
+	free(us);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	bool udp = false;
-	int c, src = 0, ms = 2000, keep = 0;
+	int c, src = 0, ms = 2000, keep = 0, count = 100;
 
 	if (argc < 2)
 		return usage();
 	optind = 2;
-	while ((c = getopt(argc, argv, "us:t:k:")) != -1) {
+	while ((c = getopt(argc, argv, "us:t:k:n:")) != -1) {
 		switch (c) {
+		case 'n': count = atoi(optarg); break;
 		case 'u': udp = true; break;
 		case 's': src = atoi(optarg); break;
 		case 't': ms = atoi(optarg); break;
@@ -163,6 +210,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve") && argc - optind == 2)
 		return serve(udp, atoi(argv[optind]), argv[optind + 1]);
+	if (!strcmp(argv[1], "time") && argc - optind == 2 && count > 0)
+		return timed(count, argv[optind], atoi(argv[optind + 1]));
 	if (!strcmp(argv[1], "ask") && argc - optind == 2)
 		return ask(udp, src, ms, keep, argv[optind], atoi(argv[optind + 1]));
 	return usage();

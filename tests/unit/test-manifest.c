@@ -205,6 +205,38 @@ static void test_scalars(void **state)
 	json_decref(docs);
 }
 
+/* kube-proxy's informer selector: !service.kubernetes.io/service-proxy-name,!service.kubernetes.io/headless */
+static void test_excluded_labels(void **state)
+{
+	struct pn_err e;
+
+	(void)state;
+	assert_int_equal(load("apiVersion: v1\nkind: Service\nmetadata: {name: a, labels: {service.kubernetes.io/service-proxy-name: other}}\n"
+			      "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n---\n"
+			      /* any value, even empty, excludes */
+			      "apiVersion: v1\nkind: Service\nmetadata: {name: b, labels: {service.kubernetes.io/headless: \"\"}}\n"
+			      "spec: {clusterIP: 10.96.0.2, ports: [{port: 80}]}\n---\n"
+			      "apiVersion: v1\nkind: Service\nmetadata: {name: c, labels: {app: c, service.kubernetes.io/other: x}}\n"
+			      "spec: {clusterIP: 10.96.0.3, ports: [{port: 80}]}\n---\n"
+			      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+			      "metadata: {name: b-1, labels: {kubernetes.io/service-name: b, service.kubernetes.io/headless: \"\"}}\n"
+			      "endpoints: [{addresses: [10.244.1.2]}]\n---\n"
+			      "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+			      "metadata: {name: c-1, labels: {kubernetes.io/service-name: c}}\nendpoints: [{addresses: [10.244.1.3]}]\n", &e), 0);
+	assert_int_equal(nsvc, 1);
+	assert_string_equal(svcs[0].name, "c");
+	assert_int_equal(nslice, 1);
+	assert_string_equal(slices[0].name, "c-1");
+	/* an excluded object is not validated: it cannot fail its file */
+	assert_int_equal(load("apiVersion: v1\nkind: Service\nmetadata: {name: a, labels: {service.kubernetes.io/service-proxy-name: x}}\n"
+			      "spec: {type: Bogus, ports: [{port: 99999}]}\n", &e), 0);
+	assert_int_equal(nsvc, 0);
+	/* the labels under annotations do not count */
+	assert_int_equal(load("apiVersion: v1\nkind: Service\nmetadata: {name: a, annotations: {service.kubernetes.io/headless: x}}\n"
+			      "spec: {clusterIP: 10.96.0.1, ports: [{port: 80}]}\n", &e), 0);
+	assert_int_equal(nsvc, 1);
+}
+
 /* kube-proxy's CategorizeEndpoints, without topology hints */
 static void test_backends(void **state)
 {
@@ -279,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_kubectl_yaml),
 		cmocka_unit_test(test_json_and_errors),
 		cmocka_unit_test(test_scalars),
+		cmocka_unit_test(test_excluded_labels),
 		cmocka_unit_test(test_backends),
 	};
 
