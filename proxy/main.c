@@ -245,7 +245,7 @@ int main(int argc, char **argv)
 	struct pn_err e = { 0 };
 	sigset_t mask;
 	int sfd = -1, r, rc = 1;
-	bool retry = false;
+	bool retry = false, reread = false, reread_logged = false;
 
 	setvbuf(stderr, NULL, _IOLBF, 0);
 	if (parse(argc, argv, &d.o) < 0)
@@ -279,35 +279,49 @@ int main(int argc, char **argv)
 	}
 	pn_log("podnet-proxy: node %s, manifests %s, backend nftables", d.o.node, d.o.manifests);
 	/* everything the directory holds, then one full build: never a partial state */
-	if ((r = px_dir_sync(d.dir, &d.cb)) < 0)
+	if ((r = px_dir_sync(d.dir, &d.cb)) < 0) {
 		pn_log("podnet-proxy: reading %s: %s", d.o.manifests, strerror(-r));
+		reread = reread_logged = r == -ENOENT || r == -ENOMEM;
+	}
 	retry = sync_now(&d, true) < 0;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = px_dir_fd(d.dir), .events = POLLIN } };
+		int timeout = retry || reread ? 2000 : -1;
 
-		if (poll(p, 2, retry ? 1000 : -1) < 0) {
+		if (poll(p, 2, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			pn_log("podnet-proxy: poll: %s", strerror(errno));
 			goto out;
 		}
-		if (p[0].revents & POLLIN) {
-			struct signalfd_siginfo si;
+		if (p[0].revents & POLLIN)
+			break;
+		if ((p[1].revents & POLLIN) || reread) {
+			/* let an editor finish its save (vim renames the old file away, then writes the
+			   new one): a moment's quiet avoids dropping that file's Services in between */
+			struct pollfd q = { .fd = sfd, .events = POLLIN };
 
-			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				pn_log("podnet-proxy: %s: exiting, rules stay in place", strsignal((int)si.ssi_signo));
-			rc = 0;
-			goto out;
-		}
-		if (p[1].revents & POLLIN) {
-			if ((r = px_dir_sync(d.dir, &d.cb)) < 0)
-				pn_log("podnet-proxy: reading %s: %s", d.o.manifests, strerror(-r));
+			if (poll(&q, 1, 50) > 0)
+				break;
+			r = px_dir_sync(d.dir, &d.cb);
+			/* the directory is gone (no event will come) or some report failed: try again later */
+			reread = r == -ENOENT || r == -ENOMEM;
+			if (r < 0 && !reread_logged)
+				pn_log("podnet-proxy: reading %s: %s; the last state stays", d.o.manifests, strerror(-r));
+			reread_logged = reread;
 		}
 		if (d.st.ndirty || retry) {
 			px_metrics_queued(&d.m);
 			retry = sync_now(&d, retry) < 0;
 		}
 	}
+	{
+		struct signalfd_siginfo si;
+
+		if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			pn_log("podnet-proxy: %s: exiting, rules stay in place", strsignal((int)si.ssi_signo));
+	}
+	rc = 0;
 out:
 	px_http_stop(http);
 	px_dir_close(d.dir);

@@ -39,7 +39,7 @@ ask "$EXT" "${NODE_IP[a]}" 30080
 expect_match "NodePort from ext (eTP Cluster): masqueraded to the node" "${ANS#* }" "^(10\.244\.1\.1|192\.0\.2\.1)$"
 
 # --- manifest edits take effect within a second ---
-only() { answers "$P-client" 12 10.96.0.10 80; [[ $NAMES == "$1" ]]; }
+only() { answers "$P-client" 12 10.96.0.10 80 -t 300; [[ $NAMES == "$1" ]]; }
 slice "${POD4[web1]} node-a" > "$M/.web.tmp" && mv "$M/.web.tmp" "$M/web.yaml"
 until_true 1 only web1; expect "scale down to one endpoint: applied within 1 s (${WAITED} ms)" "$?" 0
 slice "${POD4[web1]} node-a" "${POD4[web2]} node-a" > "$M/web.yaml"
