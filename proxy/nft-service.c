@@ -157,6 +157,7 @@ struct ctx {
 	struct px_nft *b;
 	struct px_fam *f;
 	const struct px_svc_state *s;
+	const struct px_service *svc;     /* unpacked, for the time of px_service_want */
 	const struct px_svc_port *port;
 	struct px_want *w;
 	char base[200];                /* ns/name/proto/port, for chain names */
@@ -227,7 +228,7 @@ static const char *sticky(struct ctx *c, const char *policy, const struct px_bac
 		nftnl_set_set_u32(set, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT | NFT_SET_EVAL);
 		nftnl_set_set_u32(set, NFTNL_SET_KEY_TYPE, fam == AF_INET ? 7 : 8);
 		nftnl_set_set_u32(set, NFTNL_SET_KEY_LEN, alen);
-		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, (uint64_t)c->s->svc->affinity_timeout * 1000);
+		nftnl_set_set_u64(set, NFTNL_SET_TIMEOUT, (uint64_t)c->svc->affinity_timeout * 1000);
 		nftnl_set_set_u32(set, NFTNL_SET_ID, ++c->b->set_id);
 		pn_nft_add_set(&c->b->nft, set);
 		nftnl_set_free(set);
@@ -275,7 +276,7 @@ out:
 /* loadBalancerSourceRanges: ip saddr <range> return, …, drop */
 static const char *firewall(struct ctx *c)
 {
-	const struct px_service *svc = c->s->svc;
+	const struct px_service *svc = c->svc;
 	char name[256];
 	const char *fw;
 	struct nftnl_rule *r;
@@ -352,7 +353,7 @@ static int udp_change(struct ctx *c, bool any_dst, const struct pn_ip *dst, uint
 
 static int port_elems(struct ctx *c, const struct px_backends *be)
 {
-	const struct px_service *svc = c->s->svc;
+	const struct px_service *svc = c->svc;
 	const struct px_svc_port *p = c->port;
 	int fam = c->f->family, r = 0;
 	uint8_t proto = proto_num(p->proto);
@@ -447,11 +448,14 @@ static int port_elems(struct ctx *c, const struct px_backends *be)
 		if (!r && p->proto == PX_UDP)
 			r = udp_change(c, true, NULL, p->node_port, be);
 	}
-	/* an endpoint reaching itself through the Service is masqueraded (hairpin) */
+	/* an endpoint reaching itself through the Service is masqueraded (hairpin); only this
+	   node's endpoints can: another node's pods reach Services through that node's proxy */
 	for (size_t i = 0; i < be->ncluster + be->nlocal && !r; i++) {
 		const struct px_backend *x = i < be->ncluster ? &be->cluster[i] : &be->local[i - be->ncluster];
 		struct px_elem h = { .set = S_HAIRPIN };
 
+		if (!x->local)
+			continue;
 		h.klen = put_addr(h.key, &x->addr);
 		h.klen += put_addr(h.key + h.klen, &x->addr);
 		r = push(c->w, &h);
@@ -473,13 +477,16 @@ static void dedup(struct px_want *w)
 int px_service_want(struct px_nft *b, struct px_fam *f, const struct px_svc_state *s, struct px_want *w,
 		    struct pn_err *e)
 {
-	const struct px_service *svc = s->svc;
-	struct ctx c = { .b = b, .f = f, .s = s, .w = w };
+	struct px_svc_view v;
+	const struct px_service *svc = &v.svc;
+	struct ctx c = { .b = b, .f = f, .s = s, .w = w, .svc = &v.svc };
 	int r = 0;
 
 	memset(w, 0, sizeof(*w));
-	if (!svc)
+	if (!s->svc)
 		return 0;
+	if ((r = px_store_view(s, &v)) < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, r, "Service %s/%s: %s", s->ns, s->name, strerror(-r));
 	for (size_t i = 0; i < svc->ncluster && !r; i++) {
 		struct px_elem el = { .set = S_CLUSTER_IPS };
 
@@ -497,12 +504,13 @@ int px_service_want(struct px_nft *b, struct px_fam *f, const struct px_svc_stat
 			 c.port->name[0] ? c.port->name : "");
 		if (!c.port->name[0])
 			snprintf(c.base + strlen(c.base), sizeof(c.base) - strlen(c.base), "%u", c.port->port);
-		if ((r = px_backends_of(svc, c.port, f->family, s->slices, s->nslices, b->cfg.node, &be, e)) < 0)
+		if ((r = px_backends_of(svc, c.port, f->family, v.refs, v.nslices, b->cfg.node, &be, e)) < 0)
 			break;
 		w->nendpoints += be.ncluster;
 		r = port_elems(&c, &be);
 		px_backends_free(&be);
 	}
+	px_store_view_free(&v);
 	if (r < 0)
 		return pn_err_set(e, CNI_ERR_INTERNAL, r, "Service %s/%s: %s", s->ns, s->name, strerror(-r));
 	dedup(w);

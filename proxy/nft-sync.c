@@ -117,24 +117,42 @@ static void queue_reset(struct queue *q)
 	memset(q, 0, sizeof(*q));
 }
 
-/* ---- ownership of keys ---- */
+/* ---- ownership of keys ----
+ * Only the keys a Service claims as its own are tracked: its addresses and ports in
+ * service-ips / service-nodeports / no-endpoint-* / firewall-ips / cluster-ips.  The lb and
+ * backends elements are keyed by the same address and port, so they follow their
+ * service-ips / service-nodeports key.  Hairpin keys are shared and counted.
+ */
 
-static struct px_hent *owner(struct px_fam *f, const struct px_elem *el, bool create)
+static bool derived(uint8_t set)
 {
-	uint8_t k[1 + sizeof(el->key)];
-
-	k[0] = el->set;
-	memcpy(k + 1, el->key, el->klen);
-	return create ? px_hmap_put(&f->owners, k, 1u + el->klen) : px_hmap_get(&f->owners, k, 1u + el->klen);
+	return (set >= S_CLUSTER_LB && set <= S_NP_LOCAL_BACKENDS);
 }
 
-/* Claims the key for s; false: another Service has it (or no memory). Hairpin keys are shared. */
+static struct px_hent *owner(struct px_fam *f, uint8_t set, const uint8_t *key, uint8_t klen, bool create)
+{
+	uint8_t k[1 + sizeof(((struct px_elem *)0)->key)];
+
+	k[0] = set;
+	memcpy(k + 1, key, klen);
+	return create ? px_hmap_put(&f->owners, k, 1u + klen) : px_hmap_get(&f->owners, k, 1u + klen);
+}
+
+/* Claims the key for s; false: another Service has it (or no memory). */
 static bool claim(struct px_fam *f, const struct px_elem *el, struct px_svc_state *s, bool *first)
 {
-	struct px_hent *o = owner(f, el, true);
+	struct px_hent *o;
 
-	*first = false;
-	if (!o)
+	*first = true;
+	if (derived(el->set)) {
+		bool np = el->set == S_NP_CLUSTER_LB || el->set == S_NP_LOCAL_LB || el->set == S_NP_CLUSTER_BACKENDS ||
+			  el->set == S_NP_LOCAL_BACKENDS;
+		uint8_t plen = (uint8_t)(np ? 8 : px_fam_addr_len(f->family) + 8);
+
+		o = owner(f, np ? S_SERVICE_NODEPORTS : S_SERVICE_IPS, el->key, plen, false);
+		return o && o->val == s;
+	}
+	if (!(o = owner(f, el->set, el->key, el->klen, true)))
 		return false;
 	if (el->set == S_HAIRPIN) {
 		*first = !o->val;
@@ -148,12 +166,14 @@ static bool claim(struct px_fam *f, const struct px_elem *el, struct px_svc_stat
 	return true;
 }
 
-/* Releases the key; true: nobody has it any more (delete it from the kernel). */
+/* Releases a key s had; true: nobody has it any more (delete it from the kernel). */
 static bool release(struct px_fam *f, const struct px_elem *el, struct px_svc_state *s)
 {
-	struct px_hent *o = owner(f, el, false);
+	struct px_hent *o;
 
-	if (!o)
+	if (derived(el->set))
+		return true;
+	if (!(o = owner(f, el->set, el->key, el->klen, false)))
 		return false;
 	if (el->set == S_HAIRPIN) {
 		o->val = (void *)((uintptr_t)o->val - 1);

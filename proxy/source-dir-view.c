@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "pack.h"
 #include "source-dir-view.h"
 
 struct px_dirview_def {            /* one object as one file defines it */
@@ -29,71 +30,6 @@ struct px_dirview_obj {            /* one object of the merged view */
 	struct px_dirview_obj *dirty_next;
 	bool dirty, warned, stale;  /* stale: a report failed, the callee's view is unknown */
 };
-
-/* --- zero-run packing: (literal length, literal bytes, zero run length)*, lengths LEB128 --- */
-
-static size_t put_len(unsigned char *p, size_t v)
-{
-	size_t n = 0;
-
-	do {
-		p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
-		v >>= 7;
-	} while (v);
-	return n;
-}
-
-static int get_len(const unsigned char *p, size_t len, size_t *pos, size_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; *pos < len && shift < 64; shift += 7) {
-		unsigned char c = p[(*pos)++];
-
-		*v |= (size_t)(c & 0x7f) << shift;
-		if (!(c & 0x80))
-			return 0;
-	}
-	return -EINVAL;
-}
-
-static size_t pack(const unsigned char *src, size_t n, unsigned char *out)
-{
-	size_t i = 0, o = 0;
-
-	while (i < n) {
-		size_t j = i, z;
-
-		/* runs of fewer than 3 zeros cost more to encode than to copy */
-		while (j < n && !(j + 3 <= n && !src[j] && !src[j + 1] && !src[j + 2]))
-			j++;
-		o += put_len(out + o, j - i);
-		memcpy(out + o, src + i, j - i);
-		o += j - i;
-		for (z = j; z < n && !src[z]; z++)
-			;
-		o += put_len(out + o, z - j);
-		i = z;
-	}
-	return o;
-}
-
-static int unpack(const unsigned char *in, size_t len, size_t *pos, unsigned char *dst, size_t n)
-{
-	size_t o = 0, lit, z;
-
-	while (o < n) {
-		if (get_len(in, len, pos, &lit) < 0 || lit > n - o || lit > len - *pos)
-			return -EINVAL;
-		memcpy(dst + o, in + *pos, lit);
-		*pos += lit;
-		o += lit;
-		if (get_len(in, len, pos, &z) < 0 || z > n - o)
-			return -EINVAL;
-		memset(dst + o, 0, z);
-		o += z;
-	}
-	return 0;
-}
 
 /* --- the merged view --- */
 
@@ -175,7 +111,7 @@ static int report(const struct px_dirview_obj *o, const struct px_dirview_def *w
 
 		if (!cb->service)
 			return 0;
-		if (w && unpack(w->blob, w->len, &pos, (unsigned char *)&s, sizeof(s)) < 0)
+		if (w && px_unpack(w->blob, w->len, &pos, (unsigned char *)&s, sizeof(s)) < 0)
 			return -EINVAL;
 		cb->service(obj_ns(o), obj_name(o), w ? &s : NULL, cb->ctx);
 	} else {
@@ -187,11 +123,11 @@ static int report(const struct px_dirview_obj *o, const struct px_dirview_def *w
 			cb->slice(obj_ns(o), obj_name(o), NULL, cb->ctx);
 			return 0;
 		}
-		if (unpack(w->blob, w->len, &pos, (unsigned char *)&s, sizeof(s)) < 0)
+		if (px_unpack(w->blob, w->len, &pos, (unsigned char *)&s, sizeof(s)) < 0)
 			return -EINVAL;
 		if (!(s.eps = calloc(s.neps + 1, sizeof(*s.eps))))
 			return -ENOMEM;
-		if (unpack(w->blob, w->len, &pos, (unsigned char *)s.eps, s.neps * sizeof(*s.eps)) < 0) {
+		if (px_unpack(w->blob, w->len, &pos, (unsigned char *)s.eps, s.neps * sizeof(*s.eps)) < 0) {
 			px_slice_free(&s);
 			return -EINVAL;
 		}
@@ -269,8 +205,8 @@ int px_dirview_add(struct px_dirview *v, struct px_dirview_list *l, const char *
 		}
 		v->scratch_size = need;
 	}
-	len = pack(a, alen, v->scratch);
-	len += pack(b, blen, v->scratch + len);
+	len = px_pack(a, alen, v->scratch);
+	len += px_pack(b, blen, v->scratch + len);
 	/* the object now, even if the file fails later: resolve() frees what no file defines */
 	if (!(o = obj_get(v, kind, ns, name)) || !(x = malloc(sizeof(*x) + len)))
 		return -ENOMEM;

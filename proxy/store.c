@@ -1,16 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "pack.h"
 #include "store.h"
+
+struct px_slice_ent {
+	struct px_svc_state *owner;          /* the Service it is linked to */
+	struct px_packed *p;                 /* the slice (eps NULL), then its endpoints */
+};
 
 static size_t keyof(char *buf, size_t size, const char *ns, const char *name)
 {
 	int n = snprintf(buf, size, "%s/%s", ns, name);
 
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* a and b packed one after the other */
+static struct px_packed *packed(const void *a, size_t alen, const void *b, size_t blen)
+{
+	unsigned char *tmp = malloc(PX_PACK_BOUND(alen) + PX_PACK_BOUND(blen));
+	struct px_packed *p = NULL;
+	size_t len;
+
+	if (!tmp)
+		return NULL;
+	len = px_pack(a, alen, tmp);
+	len += px_pack(b, blen, tmp + len);
+	if ((p = malloc(sizeof(*p) + len))) {
+		p->len = len;
+		memcpy(p->blob, tmp, len);
+	}
+	free(tmp);
+	return p;
 }
 
 static struct px_svc_state *state(struct px_store *st, const char *ns, const char *name)
@@ -48,28 +74,21 @@ static void service_cb(const char *ns, const char *name, const struct px_service
 {
 	struct px_store *st = ctx;
 	struct px_svc_state *s = state(st, ns, name);
+	struct px_packed *p = NULL;
 
-	if (!s) {
+	if (!s || (svc && !(p = packed(svc, sizeof(*svc), NULL, 0)))) {
 		pn_log("podnet-proxy: out of memory for Service %s/%s", ns, name);
 		return;
 	}
-	if (svc) {
-		if (!s->svc && !(s->svc = malloc(sizeof(*s->svc))))
-			return;
-		*s->svc = *svc;
-	} else {
-		free(s->svc);
-		s->svc = NULL;
-	}
+	free(s->svc);
+	s->svc = p;
 	mark(st, s);
 }
 
-static void unlink_slice(struct px_store *st, const struct px_slice *sl)
+static void unlink_slice(struct px_store *st, struct px_slice_ent *sl)
 {
-	struct px_svc_state *s = state(st, sl->ns, sl->service);
+	struct px_svc_state *s = sl->owner;
 
-	if (!s)
-		return;
 	for (size_t i = 0; i < s->nslices; i++) {
 		if (s->slices[i] == sl) {
 			s->slices[i] = s->slices[--s->nslices];
@@ -85,14 +104,15 @@ static void slice_cb(const char *ns, const char *name, struct px_slice *in, void
 	char key[PX_NAME_MAX + 80];
 	size_t len = keyof(key, sizeof(key), ns, name);
 	struct px_hent *e = in ? px_hmap_put(&st->slices, key, len) : px_hmap_get(&st->slices, key, len);
-	struct px_slice *sl;
+	struct px_slice_ent *sl;
 	struct px_svc_state *s;
+	struct px_endpoint *eps;
 
 	if (!e)
-		return;
+		goto fail;
 	if ((sl = e->val)) {
 		unlink_slice(st, sl);
-		px_slice_free(sl);
+		free(sl->p);
 		free(sl);
 		e->val = NULL;
 		st->nslices--;
@@ -101,31 +121,39 @@ static void slice_cb(const char *ns, const char *name, struct px_slice *in, void
 		px_hmap_del(&st->slices, e);
 		return;
 	}
-	if (!(sl = malloc(sizeof(*sl))) || !(s = state(st, in->ns, in->service))) {
-		free(sl);
-		px_hmap_del(&st->slices, e);
-		return;
-	}
-	*sl = *in;
-	in->eps = NULL;
+	if (!(sl = calloc(1, sizeof(*sl))) || !(s = state(st, in->ns, in->service)))
+		goto fail_ent;
+	eps = in->eps;
+	in->eps = NULL;          /* not content */
+	sl->p = packed(in, sizeof(*in), eps, in->neps * sizeof(*eps));
+	free(eps);
 	in->neps = 0;
+	if (!sl->p)
+		goto fail_ent;
 	if (s->nslices == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4;
-		const struct px_slice **v = realloc(s->slices, cap * sizeof(*v));
+		size_t cap = s->cap ? s->cap * 2 : 2;
+		struct px_slice_ent **v = realloc(s->slices, cap * sizeof(*v));
 
-		if (!v) {
-			px_slice_free(sl);
-			free(sl);
-			px_hmap_del(&st->slices, e);
-			return;
-		}
+		if (!v)
+			goto fail_ent;
 		s->slices = v;
 		s->cap = cap;
 	}
+	sl->owner = s;
 	s->slices[s->nslices++] = sl;
 	e->val = sl;
 	st->nslices++;
 	mark(st, s);
+	return;
+fail_ent:
+	if (sl)
+		free(sl->p);
+	free(sl);
+	px_hmap_del(&st->slices, e);
+fail:
+	pn_log("podnet-proxy: out of memory for EndpointSlice %s/%s", ns, name);
+	if (in)
+		px_slice_free(in);
 }
 
 const struct px_source_cb px_store_cb = { .service = service_cb, .slice = slice_cb };
@@ -150,6 +178,49 @@ struct px_svc_state *px_store_take_dirty(struct px_store *st)
 	return d;
 }
 
+void px_store_view_free(struct px_svc_view *v)
+{
+	for (size_t i = 0; v->slices && i < v->nslices; i++)
+		free(v->slices[i].eps);
+	free(v->slices);
+	free(v->refs);
+	memset(v, 0, sizeof(*v));
+}
+
+int px_store_view(const struct px_svc_state *s, struct px_svc_view *v)
+{
+	size_t pos = 0;
+
+	memset(v, 0, sizeof(*v));
+	if (!s->svc || px_unpack(s->svc->blob, s->svc->len, &pos, (unsigned char *)&v->svc, sizeof(v->svc)) < 0)
+		return -EINVAL;
+	if (!(v->slices = calloc(s->nslices + 1, sizeof(*v->slices))) ||
+	    !(v->refs = calloc(s->nslices + 1, sizeof(*v->refs))))
+		goto nomem;
+	for (size_t i = 0; i < s->nslices; i++) {
+		const struct px_packed *p = s->slices[i]->p;
+		struct px_slice *sl = &v->slices[i];
+
+		pos = 0;
+		if (px_unpack(p->blob, p->len, &pos, (unsigned char *)sl, sizeof(*sl)) < 0)
+			goto bad;
+		sl->eps = NULL;
+		v->nslices++;
+		if (sl->neps && !(sl->eps = calloc(sl->neps, sizeof(*sl->eps))))
+			goto nomem;
+		if (px_unpack(p->blob, p->len, &pos, (unsigned char *)sl->eps, sl->neps * sizeof(*sl->eps)) < 0)
+			goto bad;
+		v->refs[i] = sl;
+	}
+	return 0;
+bad:
+	px_store_view_free(v);
+	return -EINVAL;
+nomem:
+	px_store_view_free(v);
+	return -ENOMEM;
+}
+
 void px_store_forget(struct px_store *st, struct px_svc_state *s)
 {
 	char key[PX_NAME_MAX + 80];
@@ -167,8 +238,10 @@ void px_store_forget(struct px_store *st, struct px_svc_state *s)
 void px_store_free(struct px_store *st)
 {
 	px_hmap_foreach(&st->slices, i, e) {
-		px_slice_free(e->val);
-		free(e->val);
+		struct px_slice_ent *sl = e->val;
+
+		free(sl->p);
+		free(sl);
 	}
 	px_hmap_foreach(&st->services, i, e) {
 		struct px_svc_state *s = e->val;

@@ -3,7 +3,8 @@
  * The proxy's model: every Service and EndpointSlice a source reported, indexed so that
  * a change costs O(that Service): slices are kept per Service (by the
  * kubernetes.io/service-name label) and a changed object marks its Service dirty.  The
- * backend takes the dirty Services at the next sync.
+ * backend takes the dirty Services at the next sync and unpacks one at a time: objects
+ * are kept packed (pack.h), a few hundred bytes per Service.
  */
 #ifndef PROXY_STORE_H
 #define PROXY_STORE_H
@@ -11,19 +12,34 @@
 #include "hmap.h"
 #include "source.h"
 
+struct px_packed {
+	size_t len;
+	unsigned char blob[];
+};
+
+struct px_slice_ent;
+
 struct px_svc_state {
 	char ns[64], name[PX_NAME_MAX];
-	struct px_service *svc;              /* owned; NULL: no such Service (yet, or any more) */
-	const struct px_slice **slices;      /* this Service's slices (owned by the store) */
+	struct px_packed *svc;               /* owned; NULL: no such Service (yet, or any more) */
+	struct px_slice_ent **slices;        /* this Service's slices (owned by the store) */
 	size_t nslices, cap;
 	bool dirty;
 	struct px_svc_state *next_dirty;
 	void *be[2];                         /* the backend's per-family state (IPv4, IPv6) */
 };
 
+/* One Service unpacked with its slices, for as long as the backend works on it. */
+struct px_svc_view {
+	struct px_service svc;
+	struct px_slice *slices;
+	const struct px_slice **refs;
+	size_t nslices;
+};
+
 struct px_store {
 	struct px_hmap services;             /* "ns/name" -> struct px_svc_state */
-	struct px_hmap slices;               /* "ns/name" -> struct px_slice (owned) */
+	struct px_hmap slices;               /* "ns/name" -> struct px_slice_ent */
 	struct px_svc_state *dirty;
 	size_t ndirty, nslices;
 };
@@ -35,6 +51,9 @@ void px_store_init(struct px_store *st);
 void px_store_all_dirty(struct px_store *st);
 /* Takes the dirty list (the caller clears ->dirty of each as it goes). */
 struct px_svc_state *px_store_take_dirty(struct px_store *st);
+/* Unpacks a Service that exists (s->svc) and its slices; -ENOMEM or -EINVAL. */
+int px_store_view(const struct px_svc_state *s, struct px_svc_view *v);
+void px_store_view_free(struct px_svc_view *v);
 /* Drops the state of a Service that is gone and whose backend state was released. */
 void px_store_forget(struct px_store *st, struct px_svc_state *s);
 void px_store_free(struct px_store *st);
