@@ -15,7 +15,8 @@ BIN=$PWD/$BUILD/bin
 ECHO=$PWD/$BUILD/tests/pn-echo
 SIZES=${BENCH_SIZES:-"1000 10000"}
 CHANGES=${BENCH_CHANGES:-20}
-CONNS=${BENCH_CONNS:-2000}
+CONNS=${BENCH_CONNS:-1000}
+ROUNDS=${BENCH_ROUNDS:-5}
 P=pnbp$$
 NODE=$P-node
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/pn-bench-proxy.XXXXXX")
@@ -105,8 +106,16 @@ YAML
 	done
 	CH_P50[$n]=$(pct 50 < "$TMP/ch"); CH_P95[$n]=$(pct 95 < "$TMP/ch")
 	E2E_P50[$n]=$(pct 50 < "$TMP/e2e"); E2E_P95[$n]=$(pct 95 < "$TMP/e2e")
-	LAT[$n,via]=$(ip netns exec "$P-client" "$ECHO" time -n "$CONNS" 10.97.0.1 80)
-	LAT[$n,direct]=$(ip netns exec "$P-client" "$ECHO" time -n "$CONNS" "${IP[server]}" 8080)
+	# warm up both paths, then alternate rounds; each figure is the median of the rounds'
+	ip netns exec "$P-client" "$ECHO" time -n 200 10.97.0.1 80 >/dev/null
+	ip netns exec "$P-client" "$ECHO" time -n 200 "${IP[server]}" 8080 >/dev/null
+	: > "$TMP/via"; : > "$TMP/direct"
+	for ((r = 0; r < ROUNDS; r++)); do
+		ip netns exec "$P-client" "$ECHO" time -n "$CONNS" 10.97.0.1 80 >> "$TMP/via"
+		ip netns exec "$P-client" "$ECHO" time -n "$CONNS" "${IP[server]}" 8080 >> "$TMP/direct"
+	done
+	LAT[$n,via]="$(awk '{print $1}' "$TMP/via" | pct 50) $(awk '{print $3}' "$TMP/via" | pct 50)"
+	LAT[$n,direct]="$(awk '{print $1}' "$TMP/direct" | pct 50) $(awk '{print $3}' "$TMP/direct" | pct 50)"
 	RSS[$n]=$(awk '/VmHWM/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
 	kill "$pid"; wait "$pid" 2>/dev/null || true
 	ip netns exec "$NODE" "$BIN/podnet-proxy" --cleanup
@@ -118,11 +127,21 @@ echo
 echo "- nproc: $(nproc), kernel: $(uname -r); Services x 10 endpoints, IPv4, 100 Services per manifest file"
 echo "- cold start = the first full sync as the daemon measures it (every chunk and the swap); ready = exec to /healthz 200, reading and parsing the manifests included"
 echo "- one change = one endpoint of one Service replaced ($CHANGES times): the daemon's sync, and end to end from the rename of the edited file (100 Services) to the daemon's log line"
-echo "- latency = connect, first answer, close from a pod to a pod on the same node, $CONNS times, through the ClusterIP and straight to the pod"
+echo "- latency = connect, first answer, close from a pod to a pod on the same node, through the ClusterIP and straight to the pod: $ROUNDS alternating rounds of $CONNS connections each (after a warm-up), the median of the rounds' p50 and p99"
 echo
 echo "| Services | cold start ms | ready ms | one change: sync p50 / p95 ms | one change: end to end p50 / p95 ms | peak RSS MiB | connect via ClusterIP p50 / p99 µs | direct p50 / p99 µs |"
 echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 for n in $SIZES; do
-	read -r v50 _ v99 <<<"${LAT[$n,via]}"; read -r d50 _ d99 <<<"${LAT[$n,direct]}"
+	read -r v50 v99 <<<"${LAT[$n,via]}"; read -r d50 d99 <<<"${LAT[$n,direct]}"
 	echo "| $n | ${COLD[$n]} | ${READY[$n]} | ${CH_P50[$n]} / ${CH_P95[$n]} | ${E2E_P50[$n]} / ${E2E_P95[$n]} | ${RSS[$n]} | $v50 / $v99 | $d50 / $d99 |"
 done
+echo
+for n in $SIZES; do
+	read -r v50 v99 <<<"${LAT[$n,via]}"; read -r d50 d99 <<<"${LAT[$n,direct]}"
+	awk -v n="$n" -v v="$v50" -v d="$d50" 'BEGIN { printf "- %d Services: ClusterIP connect p50 is %+.1f %% of direct\n", n, (v / d - 1) * 100 }'
+done
+set -- $SIZES
+if (($# > 1)); then
+	awk -v a="${CH_P50[${!#}]}" -v b="${CH_P50[$1]}" -v hi="${!#}" -v lo="$1" \
+		'BEGIN { printf "- one change, sync p50 at %d vs %d Services: %.2fx\n", hi, lo, a / b }'
+fi
