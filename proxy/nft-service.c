@@ -358,6 +358,7 @@ static int port_elems(struct ctx *c, const struct px_backends *be)
 	int fam = c->f->family, r = 0;
 	uint8_t proto = proto_num(p->proto);
 	bool any = be->ncluster || be->nlocal, np = p->node_port && svc->type != PX_CLUSTER_IP;
+	bool ext_access, need_cluster, need_local;
 	const char *cluster_pick = NULL, *local_pick = NULL, *np_cluster = NULL, *np_local = NULL, *fw = NULL;
 	const struct pn_ip *ext[2 * PX_MAX_ADDRS];
 	size_t next = 0, nlb_first;
@@ -370,17 +371,23 @@ static int port_elems(struct ctx *c, const struct px_backends *be)
 		if (svc->lb_ips[i].family == fam)
 			ext[next++] = &svc->lb_ips[i];
 
-	if (be->ncluster)
+	/* the chains only for the policies some destination uses (kube-proxy's
+	   UsesClusterEndpoints / UsesLocalEndpoints) */
+	ext_access = np || next > 0;
+	need_cluster = be->ncluster && (!svc->itp_local || ext_access);
+	need_local = be->nlocal && (svc->itp_local || (svc->etp_local && ext_access));
+	if (need_cluster)
 		cluster_pick = svc->affinity ? sticky(c, "service", be->cluster, be->ncluster)
 					     : px_layout_pick(c->b, c->f, P_CLUSTER, be->ncluster);
-	if (be->nlocal)
+	if (need_local)
 		local_pick = svc->affinity ? sticky(c, "local", be->local, be->nlocal)
 					   : px_layout_pick(c->b, c->f, P_LOCAL, be->nlocal);
-	if (np && be->ncluster)
+	if (np && need_cluster)
 		np_cluster = svc->affinity ? cluster_pick : px_layout_pick(c->b, c->f, P_NP_CLUSTER, be->ncluster);
-	if (np && be->nlocal)
+	if (np && need_local && svc->etp_local)
 		np_local = svc->affinity ? local_pick : px_layout_pick(c->b, c->f, P_NP_LOCAL, be->nlocal);
-	if ((be->ncluster && (!cluster_pick || (np && !np_cluster))) || (be->nlocal && (!local_pick || (np && !np_local))))
+	if ((need_cluster && (!cluster_pick || (np && !np_cluster))) ||
+	    (need_local && (!local_pick || (np && svc->etp_local && !np_local))))
 		return -ENOMEM;
 	if (nlb_first < next && ranges_in_family(svc, fam) && !(fw = firewall(c)))
 		return -ENOMEM;
