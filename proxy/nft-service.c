@@ -474,6 +474,8 @@ static void dedup(struct px_want *w)
 {
 	size_t n = 0;
 
+	if (!w->nelems)
+		return;
 	qsort(w->elems, w->nelems, sizeof(*w->elems), px_elem_cmp);
 	for (size_t i = 0; i < w->nelems; i++)
 		if (!n || px_elem_cmp(&w->elems[n - 1], &w->elems[i]))
@@ -494,6 +496,14 @@ int px_service_want(struct px_nft *b, struct px_fam *f, const struct px_svc_stat
 		return 0;
 	if ((r = px_store_view(s, &v)) < 0)
 		return pn_err_set(e, CNI_ERR_INTERNAL, r, "Service %s/%s: %s", s->ns, s->name, strerror(-r));
+	/* a family the Service has no ClusterIP of is not its family (ipFamilies): as for
+	   kube-proxy's per-family proxiers, none of its ports exist there, NodePorts included */
+	for (size_t i = 0; i < svc->ncluster; i++)
+		if (svc->cluster_ips[i].family == f->family)
+			goto ours;
+	px_store_view_free(&v);
+	return 0;
+ours:
 	for (size_t i = 0; i < svc->ncluster && !r; i++) {
 		struct px_elem el = { .set = S_CLUSTER_IPS };
 

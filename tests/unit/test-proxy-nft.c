@@ -243,6 +243,8 @@ static int nft_setup(void **state)
 	b.cfg.ipv4 = true;
 	b.fam[0].family = AF_INET;
 	b.fam[0].table = PX_TABLE_A;
+	b.fam[1].family = AF_INET6;
+	b.fam[1].table = PX_TABLE_A;
 	pn_nft_begin_paged(&b.nft, 65536);   /* a batch that is never sent */
 	return 0;
 }
@@ -250,9 +252,10 @@ static int nft_setup(void **state)
 static int nft_teardown(void **state)
 {
 	px_want_free(&w);
-	for (int k = 0; k < P_MAX; k++)
-		for (int n = 0; n <= PX_MAX_PICK; n++)
-			free(b.fam[0].pick_name[k][n]);
+	for (int f = 0; f < 2; f++)
+		for (int k = 0; k < P_MAX; k++)
+			for (int n = 0; n <= PX_MAX_PICK; n++)
+				free(b.fam[f].pick_name[k][n]);
 	pn_nft_close(&b.nft);
 	return teardown(state);
 }
@@ -277,6 +280,14 @@ static void test_clusterip_nodeport(void **state)
 	assert_int_equal(count(S_CLUSTER_IPS), 1);
 	assert_int_equal(count(S_HAIRPIN), 1);    /* only the endpoint on this node */
 	assert_int_equal(w.nendpoints, 2);
+	/* an IPv4 Service has nothing in IPv6, not even its NodePort */
+	{
+		struct pn_err e = { 0 };
+
+		px_want_free(&w);
+		assert_int_equal(px_service_want(&b, &b.fam[1], get("web"), &w, &e), 0);
+		assert_int_equal(w.nelems, 0);
+	}
 }
 
 static void test_no_endpoints(void **state)
