@@ -117,6 +117,28 @@ metrics=$(ip netns exec "$P-a" curl -s http://127.0.0.1:10249/metrics)
 expect_match "/metrics: sync duration histogram" "$metrics" "podnet_proxy_sync_proxy_rules_duration_seconds_count [1-9]"
 expect_match "/healthz: 200 after the first sync" "$(ip netns exec "$P-a" curl -s -w ' %{http_code}' http://127.0.0.1:10256/healthz)" "lastUpdated.* 200$"
 
+# --- --nodeport-addresses: NodePorts only on the node's addresses in those CIDRs ---
+mkdir -p "$TMP/manifests-b"
+cat > "$TMP/manifests-b/np.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: np, namespace: default}
+spec:
+  type: NodePort
+  clusterIP: 10.96.0.30
+  ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080, nodePort: 30090}]
+---
+$(slice_yaml np np-1 8080 TCP "${POD4[web3]} node-b")
+YAML
+start_proxy b --nodeport-addresses 192.0.2.0/24 || exit 1
+expect_match "--nodeport-addresses 192.0.2.0/24: the set holds node b's fabric address only" \
+	"$(ip netns exec "$P-b" nft list set ip podnet-proxy nodeport-ips | tr -d '\n\t ')" "elements=\{192\.0\.2\.2\}"
+ask "$EXT" "${NODE_IP[b]}" 30090
+expect "--nodeport-addresses: the NodePort answers on 192.0.2.2" "${ANS%% *}" web3
+ask "$P-web3" -t 500 10.244.2.1 30090
+expect_match "--nodeport-addresses: not on node b's bridge address" "$ARC" "^(7|28)$"
+stop_proxy b
+
 # --- SIGTERM leaves the rules, --cleanup removes them ---
 stop_proxy a
 answers "$P-client" 3 10.96.0.12 80
