@@ -26,7 +26,7 @@ extern const char *const px_set_names[S_MAX];
 struct px_elem {
 	uint8_t set, klen, dlen;
 	uint8_t verdict;               /* 0: data (or a plain set); else NFT_GOTO, NF_DROP+1 (drop) */
-	uint8_t key[28];
+	uint8_t key[32];               /* the longest: an IPv6 hairpin pair */
 	uint8_t data[20];
 	const char *chain;             /* goto target (owned by the backend or the Service state) */
 };

@@ -83,12 +83,14 @@ ask() {
 	ARC=$?
 }
 
-# start_proxy NODE [flags...]: podnet-proxy in node NODE on $TMP/manifests-NODE; waits for /healthz
+# start_proxy NODE [flags...]: podnet-proxy in node NODE on $TMP/manifests-NODE; waits for /healthz.
+# --cluster-cidr holds every pod subnet (10.244.N.0/24, fd00:244:N::/64); PROXY_CLUSTER_CIDR
+# overrides it.
 start_proxy() {
 	local n=$1 i; shift
 	mkdir -p "$TMP/manifests-$n"
 	ip netns exec "$P-$n" "$PROXY" --manifests "$TMP/manifests-$n" --node-name "node-$n" \
-		--cluster-cidr 10.244.0.0/16,fd00:244::/48 "$@" >>"$TMP/proxy-$n.log" 2>&1 &
+		--cluster-cidr "${PROXY_CLUSTER_CIDR:-10.244.0.0/16,fd00:244::/32}" "$@" >>"$TMP/proxy-$n.log" 2>&1 &
 	PROXY_PID[$n]=$!
 	at_exit "kill ${PROXY_PID[$n]}"
 	for ((i = 0; i < 50; i++)); do
@@ -142,3 +144,20 @@ answers() {
 	NAMES=$(for ((i = 0; i < n; i++)); do ask "$ns" "$@" "$addr" "$port"; echo "${ANS%% *}"; done | sort | uniq -c | awk '{print $2}' | tr '\n' ' ')
 	NAMES=${NAMES% }
 }
+
+# publish FILE NODE...: stdin becomes FILE in each NODE's manifest dir, written aside and
+# renamed (a daemon never reads half a file; names starting with a dot are not read)
+publish() {
+	local f=$1 n; shift
+	cat > "$TMP/.publish"
+	for n in "$@"; do
+		mkdir -p "$TMP/manifests-$n"
+		cp "$TMP/.publish" "$TMP/manifests-$n/.$f" && mv "$TMP/manifests-$n/.$f" "$TMP/manifests-$n/$f"
+	done
+}
+# our_tables NODE: our nftables tables in NODE's netns, "FAMILY NAME" a line
+our_tables() { ip netns exec "$P-$1" nft list tables | sed -En 's/^table (ip6? podnet-proxy(-b)?)$/\1/p'; }
+# our_table NODE FAMILY: the name of our table of FAMILY (ip, ip6) in NODE (first if several)
+our_table() { our_tables "$1" | awk -v f="$2" '$1 == f { print $2; exit }'; }
+# metric NODE NAME: the value of an unlabelled metric on NODE's /metrics
+metric() { ip netns exec "$P-$1" curl -s http://127.0.0.1:10249/metrics | awk -v m="$2" '$1 == m { print $2 }'; }
