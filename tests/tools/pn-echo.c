@@ -9,8 +9,11 @@
  *                                    curl) or 28 (no answer within MS, default 2000, as curl);
  *                                    -k: keep a TCP connection open MS ms, then read (an
  *                                    established connection across a proxy restart)
- *   pn-echo time -n N ADDRESS PORT  N connections one after the other (connect, read the
- *                                    answer, close); prints "p50 p90 p99" in microseconds
+ *   pn-echo time -n N ADDRESS PORT [ADDRESS2 PORT2]
+ *                                    N connections one after the other (connect, read the
+ *                                    answer, close); prints "p50 p90 p99" in microseconds; with
+ *                                    a second target, alternates between the two (so both see
+ *                                    the same machine) and prints a line for each
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -162,30 +165,38 @@ static double now_us(void)
 	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
 
-/* connect + first answer + close, N times; quiet, so stdout stays for the result */
-static int timed(int n, const char *addr, int port)
+static void print_pct(double *us, int n)
 {
-	double *us = calloc((size_t)n, sizeof(*us));
+	qsort(us, (size_t)n, sizeof(*us), cmp_double);
+	printf("%.1f %.1f %.1f\n", us[n / 2], us[n * 9 / 10], us[n * 99 / 100]);
+}
+
+/* connect + first answer + close, N times per target, alternating; quiet but for the result */
+static int timed(int n, char **targets, int ntargets)
+{
+	double *us = calloc((size_t)(n * ntargets), sizeof(*us));
 	int saved = dup(1), null = open("/dev/null", O_WRONLY);
 
 	if (!us || saved < 0 || null < 0)
 		return 1;
 	dup2(null, 1);
 	for (int i = 0; i < n; i++) {
-		double t0 = now_us();
-		int r = ask(false, 0, 2000, 0, addr, port);
+		for (int t = 0; t < ntargets; t++) {
+			double t0 = now_us();
+			int r = ask(false, 0, 2000, 0, targets[2 * t], atoi(targets[2 * t + 1]));
 
-		us[i] = now_us() - t0;
-		if (r != 0) {
-			dup2(saved, 1);
-			fprintf(stderr, "pn-echo: connection %d failed (%d)\n", i, r);
-			return r;
+			us[t * n + i] = now_us() - t0;
+			if (r != 0) {
+				dup2(saved, 1);
+				fprintf(stderr, "pn-echo: connection %d to %s failed (%d)\n", i, targets[2 * t], r);
+				return r;
+			}
 		}
 	}
 	fflush(stdout);
 	dup2(saved, 1);
-	qsort(us, (size_t)n, sizeof(*us), cmp_double);
-	printf("%.1f %.1f %.1f\n", us[n / 2], us[n * 9 / 10], us[n * 99 / 100]);
+	for (int t = 0; t < ntargets; t++)
+		print_pct(us + t * n, n);
 	free(us);
 	return 0;
 }
@@ -210,8 +221,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "serve") && argc - optind == 2)
 		return serve(udp, atoi(argv[optind]), argv[optind + 1]);
-	if (!strcmp(argv[1], "time") && argc - optind == 2 && count > 0)
-		return timed(count, argv[optind], atoi(argv[optind + 1]));
+	if (!strcmp(argv[1], "time") && (argc - optind == 2 || argc - optind == 4) && count > 0)
+		return timed(count, argv + optind, (argc - optind) / 2);
 	if (!strcmp(argv[1], "ask") && argc - optind == 2)
 		return ask(udp, src, ms, keep, argv[optind], atoi(argv[optind + 1]));
 	return usage();
