@@ -143,6 +143,7 @@ bench: all
 	bench/host-local.sh
 	bench/bridge.sh
 	bench/vxlan.sh
+	bench/proxy.sh
 
 install: $(PLUGINS) $(DAEMONS)
 	install -d $(DESTDIR)$(CNI_BIN_DIR) $(DESTDIR)$(PREFIX)/sbin

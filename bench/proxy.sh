@@ -104,7 +104,7 @@ YAML
 		t0=$(date +%s%N)
 		mv "$dir/.tmp" "$f"
 		until (( $(grep -c 'sync:' "$log" || true) > before )); do sleep 0.001; done
-		echo "scale=3; ($(date +%s%N) - $t0) / 1000000" | bc >> "$TMP/e2e"
+		awk -v a="$(date +%s%N)" -v b="$t0" 'BEGIN { printf "%.3f\n", (a - b) / 1e6 }' >> "$TMP/e2e"
 		grep 'sync:' "$log" | tail -1 | grep -o 'in [0-9.]* ms' | awk '{print $2}' >> "$TMP/ch"
 	done
 	CH_P50[$n]=$(pct 50 < "$TMP/ch"); CH_P95[$n]=$(pct 95 < "$TMP/ch")
