@@ -26,11 +26,30 @@ slice() { echo "$SVC"; slice_yaml web web-1 8080 TCP "$@"; }
 slice "${POD4[web1]} node-a" "${POD4[web2]} node-a" "${POD4[web3]} node-b" > "$M/web.yaml"
 start_proxy a || exit 1
 
+# --- a real HTTP server (busybox httpd) behind a Service, fetched with curl ---
+BB=$(command -v busybox) || { not_ok "busybox (Debian busybox-static) is installed"; exit 1; }
+pod a www || exit 1
+mkdir -p "$TMP/www" && echo "hello from www" > "$TMP/www/index.html"
+ip netns exec "$P-www" "$BB" httpd -f -p 8000 -h "$TMP/www" & at_exit "kill $!"
+cat > "$M/www.yaml" <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: www, namespace: default}
+spec:
+  clusterIP: 10.96.0.40
+  ports: [{name: p, port: 80, protocol: TCP, targetPort: 8000}]
+---
+$(slice_yaml www www-1 8000 TCP "${POD4[www]} node-a")
+YAML
+
 # --- ClusterIP ---
 answers "$P-client" 40 10.96.0.10 80
 expect "ClusterIP: every endpoint serves some of 40 connections" "$NAMES" "web1 web2 web3"
 ask "$P-client" 10.96.0.10 80
 expect "ClusterIP: the pod's own address reaches the endpoint (not masqueraded)" "${ANS#* }" "${POD4[client]}"
+www() { ip netns exec "$P-client" curl -s -m 2 http://10.96.0.40/; }
+until_true 2 www >/dev/null
+expect "busybox httpd behind a ClusterIP: curl gets the page" "$(www)" "hello from www"
 
 # --- NodePort from outside the cluster ---
 answers "$EXT" 30 "${NODE_IP[a]}" 30080
