@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "nft-internal.h"
 
 enum { V_NONE, V_GOTO, V_DROP };
@@ -523,6 +524,13 @@ ours:
 			snprintf(c.base + strlen(c.base), sizeof(c.base) - strlen(c.base), "%u", c.port->port);
 		if ((r = px_backends_of(svc, c.port, f->family, v.refs, v.nslices, b->cfg.node, &be, e)) < 0)
 			break;
+		/* numgen's modulus is per chain: beyond PX_MAX_PICK endpoints, the first ones serve */
+		if (be.ncluster > PX_MAX_PICK || be.nlocal > PX_MAX_PICK) {
+			pn_log("podnet-proxy: %s/%s: more than %d endpoints for one port; using %d", s->ns, s->name,
+			       PX_MAX_PICK, PX_MAX_PICK);
+			be.ncluster = be.ncluster > PX_MAX_PICK ? PX_MAX_PICK : be.ncluster;
+			be.nlocal = be.nlocal > PX_MAX_PICK ? PX_MAX_PICK : be.nlocal;
+		}
 		w->nendpoints += be.ncluster;
 		r = port_elems(&c, &be);
 		px_backends_free(&be);
