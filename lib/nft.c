@@ -278,7 +278,6 @@ void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_p
 		pn_nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, p->len / 8, NFT_REG_1);
 		pn_nft_expr_cmp(r, op, net.a, p->len / 8);
 	} else {
-		struct nftnl_expr *x = nftnl_expr_alloc("bitwise");
 		struct pn_prefix all = { .ip = { .family = p->ip.family }, .len = p->len };
 		struct pn_ip mask = pn_prefix_last(&all), zero = { 0 };
 
@@ -286,12 +285,7 @@ void pn_nft_expr_prefix(struct nftnl_rule *r, uint32_t offset, const struct pn_p
 		for (uint32_t i = 0; i < full; i++)
 			mask.a[i] = (uint8_t)~mask.a[i];
 		pn_nft_expr_payload(r, NFT_PAYLOAD_NETWORK_HEADER, offset, full, NFT_REG_1);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
-		nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, full);
-		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, mask.a, full);
-		nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, zero.a, full);
-		nftnl_rule_add_expr(r, x);
+		pn_nft_expr_bitwise(r, NFT_REG_1, mask.a, zero.a, full);
 		pn_nft_expr_cmp(r, op, net.a, full);
 	}
 }

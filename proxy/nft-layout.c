@@ -214,6 +214,52 @@ static void jump_rule(struct rules *c, int verdict, const char *to)
 	done(c);
 }
 
+/* the destination key: ip daddr . meta l4proto . th dport, or for NodePorts meta l4proto . th dport */
+static void dst_key(struct nftnl_rule *r, int family, bool nodeport)
+{
+	if (nodeport)
+		key_proto_port(r);
+	else
+		key_addr_proto_port(r, family);
+}
+
+/*
+ * eTP Cluster (`cluster_name`): always masqueraded, Cluster endpoints.  eTP Local
+ * (`local_name`): pods and the node itself get the Cluster policy (kube-proxy's
+ * short-circuit, its #131765 fix), the node's traffic masqueraded; others only reach local
+ * endpoints, unmasqueraded.
+ */
+static void external_chains(struct px_nft *b, struct rules *c, const char *cluster_name, const char *local_name,
+			    bool nodeport, enum px_set cluster_lb, enum px_set local_lb)
+{
+	int fam = c->f->family;
+
+	c->chain = cluster_name;
+	jump_rule(c, NFT_JUMP, "mark-for-masquerade");
+	dst_key(rule(c), fam, nodeport);
+	vmap(c->r, cluster_lb);
+	done(c);
+
+	c->chain = local_name;
+	if (cluster_cidr(b, fam, rule(c), false)) {
+		dst_key(c->r, fam, nodeport);
+		vmap(c->r, cluster_lb);
+		done(c);
+	} else {
+		nftnl_rule_free(c->r);
+	}
+	pn_nft_expr_fib_local(rule(c), true);
+	pn_nft_expr_verdict(c->r, NFT_JUMP, "mark-for-masquerade");
+	done(c);
+	pn_nft_expr_fib_local(rule(c), true);
+	dst_key(c->r, fam, nodeport);
+	vmap(c->r, cluster_lb);
+	done(c);
+	dst_key(rule(c), fam, nodeport);
+	vmap(c->r, local_lb);
+	done(c);
+}
+
 void px_layout_base(struct px_nft *b, struct px_fam *f, const char *table)
 {
 	int fam = f->family;
@@ -317,58 +363,9 @@ void px_layout_base(struct px_nft *b, struct px_fam *f, const char *table)
 	vmap(c.r, S_LOCAL_LB);
 	done(&c);
 
-	/* externalIPs and load-balancer IPs, externalTrafficPolicy Cluster: always masqueraded */
-	c.chain = "external";
-	jump_rule(&c, NFT_JUMP, "mark-for-masquerade");
-	key_addr_proto_port(rule(&c), fam);
-	vmap(c.r, S_CLUSTER_LB);
-	done(&c);
-
-	/* externalTrafficPolicy Local: pods and the node itself get the Cluster policy
-	   (short-circuit, kube-proxy's #131765 fix); others only local endpoints, unmasqueraded */
-	c.chain = "external-local";
-	if (cluster_cidr(b, fam, rule(&c), false)) {
-		key_addr_proto_port(c.r, fam);
-		vmap(c.r, S_CLUSTER_LB);
-		done(&c);
-	} else {
-		nftnl_rule_free(c.r);
-	}
-	pn_nft_expr_fib_local(rule(&c), true);
-	pn_nft_expr_verdict(c.r, NFT_JUMP, "mark-for-masquerade");
-	done(&c);
-	pn_nft_expr_fib_local(rule(&c), true);
-	key_addr_proto_port(c.r, fam);
-	vmap(c.r, S_CLUSTER_LB);
-	done(&c);
-	key_addr_proto_port(rule(&c), fam);
-	vmap(c.r, S_LOCAL_LB);
-	done(&c);
-
-	c.chain = "nodeport";
-	jump_rule(&c, NFT_JUMP, "mark-for-masquerade");
-	key_proto_port(rule(&c));
-	vmap(c.r, S_NP_CLUSTER_LB);
-	done(&c);
-
-	c.chain = "nodeport-local";
-	if (cluster_cidr(b, fam, rule(&c), false)) {
-		key_proto_port(c.r);
-		vmap(c.r, S_NP_CLUSTER_LB);
-		done(&c);
-	} else {
-		nftnl_rule_free(c.r);
-	}
-	pn_nft_expr_fib_local(rule(&c), true);
-	pn_nft_expr_verdict(c.r, NFT_JUMP, "mark-for-masquerade");
-	done(&c);
-	pn_nft_expr_fib_local(rule(&c), true);
-	key_proto_port(c.r);
-	vmap(c.r, S_NP_CLUSTER_LB);
-	done(&c);
-	key_proto_port(rule(&c));
-	vmap(c.r, S_NP_LOCAL_LB);
-	done(&c);
+	/* externalIPs and load-balancer IPs, and NodePorts, by externalTrafficPolicy */
+	external_chains(b, &c, "external", "external-local", false, S_CLUSTER_LB, S_LOCAL_LB);
+	external_chains(b, &c, "nodeport", "nodeport-local", true, S_NP_CLUSTER_LB, S_NP_LOCAL_LB);
 }
 
 static void base_chain(struct px_nft *b, const struct px_fam *f, const char *table, const char *name,
