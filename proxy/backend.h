@@ -62,6 +62,11 @@ struct px_nft;
 int px_nft_open(const struct px_nft_config *c, struct px_nft **out, struct pn_err *e);
 /* Programs the dirty Services (everything at the first call, or when full is set). */
 int px_nft_sync(struct px_nft *b, struct px_store *st, bool full, struct px_sync_stats *stats, struct pn_err *e);
+/*
+ * Whether our tables are still there and hooked in (someone may run `nft flush ruleset`):
+ * false means the next sync must be a full one.  Two lookups per family, not a dump.
+ */
+bool px_nft_intact(struct px_nft *b);
 void px_nft_close(struct px_nft *b, struct px_store *st);
 /* Removes every table of ours (both names, both families). */
 int px_nft_cleanup(struct pn_err *e);

@@ -31,6 +31,7 @@ struct opts {
 	char node[256];
 	bool cleanup;
 	int verbosity;
+	int sync_period_ms;
 	struct px_nft_config nft;
 };
 
@@ -48,6 +49,7 @@ static void usage(FILE *out)
 		"  --metrics-bind-address A:P      /metrics (default 127.0.0.1:10249; port 0 disables)\n"
 		"  --healthz-bind-address A:P      /healthz, /livez (default 127.0.0.1:10256; port 0 disables)\n"
 		"  --ip-families 4|6|4,6           families to program (default both)\n"
+		"  --sync-period DURATION          how often to check that our tables are intact (default 30s)\n"
 		"  --cleanup                       remove every nftables table of ours and exit\n"
 		"  -v, --v N                       2: log every sync with its duration\n");
 }
@@ -69,9 +71,29 @@ static int prefixes(const char *arg, struct pn_prefix *out, size_t max, size_t *
 	return 0;
 }
 
+/* "30s", "500ms", "1m", "2h" (Go's time.Duration, one unit) in ms; <= 0 when malformed */
+static int duration_ms(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v <= 0)
+		return -1;
+	if (!strcmp(end, "ms"))
+		return v > 86400000 ? -1 : (int)v;
+	if (!strcmp(end, "s"))
+		return v > 86400 ? -1 : (int)(v * 1000);
+	if (!strcmp(end, "m"))
+		return v > 1440 ? -1 : (int)(v * 60000);
+	if (!strcmp(end, "h"))
+		return v > 24 ? -1 : (int)(v * 3600000);
+	return -1;
+}
+
 static int parse(int argc, char **argv, struct opts *o)
 {
-	enum { O_BACKEND = 256, O_MANIFESTS, O_NODE, O_CIDR, O_NP, O_MASQ, O_METRICS, O_HEALTHZ, O_FAM, O_CLEANUP, O_HELP };
+	enum { O_BACKEND = 256, O_MANIFESTS, O_NODE, O_CIDR, O_NP, O_MASQ, O_METRICS, O_HEALTHZ, O_FAM, O_CLEANUP, O_HELP,
+	       O_PERIOD };
 	static const struct option lo[] = {
 		{ "backend", required_argument, NULL, O_BACKEND },
 		{ "manifests", required_argument, NULL, O_MANIFESTS },
@@ -84,6 +106,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "healthz-bind-address", required_argument, NULL, O_HEALTHZ },
 		{ "ip-families", required_argument, NULL, O_FAM },
 		{ "cleanup", no_argument, NULL, O_CLEANUP },
+		{ "sync-period", required_argument, NULL, O_PERIOD },
 		{ "help", no_argument, NULL, O_HELP },
 		{ "v", required_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
@@ -94,6 +117,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->metrics_addr = "127.0.0.1:10249";
 	o->healthz_addr = "127.0.0.1:10256";
 	o->nft.ipv4 = o->nft.ipv6 = true;
+	o->sync_period_ms = 30000;
 	if (gethostname(o->node, sizeof(o->node) - 1) < 0)
 		o->node[0] = '\0';
 	while ((c = getopt_long(argc, argv, "hv:", lo, NULL)) != -1) {
@@ -122,6 +146,12 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			break;
 		case O_CLEANUP: o->cleanup = true; break;
+		case O_PERIOD:
+			if ((o->sync_period_ms = duration_ms(optarg)) <= 0) {
+				fprintf(stderr, "podnet-proxy: --sync-period: a duration such as 30s, 500ms or 1m\n");
+				return -EINVAL;
+			}
+			break;
 		case O_HELP: usage(stdout); exit(0);
 		default: usage(stderr); return -EINVAL;
 		}
@@ -286,13 +316,18 @@ int main(int argc, char **argv)
 	retry = sync_now(&d, true) < 0;
 	for (;;) {
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN }, { .fd = px_dir_fd(d.dir), .events = POLLIN } };
-		int timeout = retry || reread ? 2000 : -1;
+		int timeout = retry || reread ? 2000 : d.o.sync_period_ms, n;
 
-		if (poll(p, 2, timeout) < 0) {
+		if ((n = poll(p, 2, timeout)) < 0) {
 			if (errno == EINTR)
 				continue;
 			pn_log("podnet-proxy: poll: %s", strerror(errno));
 			goto out;
+		}
+		/* a quiet period: are our tables still there? (kube-proxy's "recreate its rules") */
+		if (n == 0 && !retry && !px_nft_intact(d.nft)) {
+			pn_log("podnet-proxy: our nftables tables were changed by someone else; rebuilding them");
+			retry = true;
 		}
 		if (p[0].revents & POLLIN)
 			break;

@@ -523,6 +523,36 @@ int px_nft_open(const struct px_nft_config *c, struct px_nft **out, struct pn_er
 	return 0;
 }
 
+static int count_cb(struct nftnl_rule *r, void *ctx)
+{
+	(void)r;
+	(*(int *)ctx)++;
+	return 0;
+}
+
+static int count_rules(struct px_nft *b, int fam, const char *table, const char *chain)
+{
+	int n = 0;
+
+	return pn_nft_dump_rules(&b->nft, fam, table, chain, count_cb, &n) < 0 ? -1 : n;
+}
+
+bool px_nft_intact(struct px_nft *b)
+{
+	for (int fi = 0; fi < 2; fi++) {
+		struct px_fam *f = &b->fam[fi];
+		int fam = (int)px_nfproto(f->family);
+
+		if (!fam_on(b, fi) || !b->built)
+			continue;
+		/* the dispatch and the hook into it: gone with `nft flush ruleset`, `nft flush table`
+		   or `nft delete table` */
+		if (count_rules(b, fam, f->table, "services") != 2 || count_rules(b, fam, f->table, "nat-prerouting") != 1)
+			return false;
+	}
+	return true;
+}
+
 void px_nft_close(struct px_nft *b, struct px_store *st)
 {
 	if (!b)

@@ -3,8 +3,8 @@
 # podnet-proxy on nftables, on the topology of proxy-lib.sh: ClusterIP load balancing over
 # every endpoint, manifest edits applied within a second, sessionAffinity, NodePort from
 # the ext netns, no endpoints refused at once, a closed port on a ClusterIP refused,
-# hairpin, a broken manifest changing nothing, our ruleset as nft itself would write it,
-# and --cleanup.
+# hairpin, a broken manifest changing nothing, a flushed ruleset rebuilt, our ruleset as nft
+# itself would write it, --nodeport-addresses, and --cleanup.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/proxy-lib.sh"
 
@@ -24,7 +24,7 @@ spec:
 ---"
 slice() { echo "$SVC"; slice_yaml web web-1 8080 TCP "$@"; }
 slice "${POD4[web1]} node-a" "${POD4[web2]} node-a" "${POD4[web3]} node-b" > "$M/web.yaml"
-start_proxy a || exit 1
+start_proxy a --sync-period 1s || exit 1
 
 # --- a real HTTP server (busybox httpd) behind a Service, fetched with curl ---
 BB=$(command -v busybox) || { not_ok "busybox (Debian busybox-static) is installed"; exit 1; }
@@ -121,6 +121,12 @@ expect "a port the ClusterIP does not serve: refused" "$ARC" 7
 ask "$P-web1" 10.96.0.12 80
 expect "hairpin: an endpoint reaches itself through its Service" "${ANS%% *}" web1
 expect "hairpin: masqueraded (it sees the node's bridge address)" "${ANS#* }" 10.244.1.1
+
+# --- someone flushes the ruleset (a firewall reload): the daemon notices and rebuilds ---
+ip netns exec "$P-a" nft flush ruleset
+back() { ask "$P-web1" -t 300 10.96.0.12 80; [[ ${ANS%% *} == web1 ]]; }
+until_true 5 back; expect "nft flush ruleset: the rules are rebuilt (--sync-period 1s) and the Service answers (${WAITED} ms)" "$?" 0
+expect_match "nft flush ruleset: the daemon says so" "$(cat "$TMP/proxy-a.log")" "changed by someone else"
 
 # --- the ruleset is what nft itself would write: loads back, same bytecode ---
 netns_add "$P-cmp"
