@@ -150,6 +150,8 @@ static int parse_service(const json_t *o, struct px_service *s, struct pn_err *e
 		s->affinity_timeout = (uint32_t)json_integer_value(v);
 	s->etp_local = !strcmp(str(spec, "externalTrafficPolicy"), "Local");
 	s->itp_local = !strcmp(str(spec, "internalTrafficPolicy"), "Local");
+	if ((r = port_number(json_object_get(spec, "healthCheckNodePort"), true, what, &s->health_check_node_port, e)) < 0)
+		return r;
 	json_array_foreach(json_object_get(spec, "ports"), i, p) {
 		struct px_svc_port *sp;
 

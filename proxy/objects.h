@@ -39,6 +39,7 @@ struct px_service {
 	bool affinity;                      /* sessionAffinity: ClientIP */
 	uint32_t affinity_timeout;          /* seconds, default 10800 */
 	bool etp_local, itp_local;
+	uint16_t health_check_node_port;    /* LoadBalancer + eTP Local: kube-proxy's health server */
 	struct px_svc_port ports[PX_MAX_PORTS];
 	size_t nports;
 };
