@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The join of a Service port with its EndpointSlices, categorised as kube-proxy's
- * CategorizeEndpoints does (research/proxy.md §1.6, without topology hints yet):
- *   cluster endpoints: ready ones; none ready -> serving and terminating ones;
+ * CategorizeEndpoints does (research/proxy.md §1.6):
+ *   cluster endpoints: ready ones; none ready -> serving and terminating ones; with topology
+ *                      hints (PreferSameNode, PreferSameZone) only those for this node / zone;
  *   local endpoints:   the same, among those on this node.
  * An endpoint (address:port) that several slices list is kept once, local first.
  */
@@ -34,6 +35,10 @@ int px_backends_for(const struct px_service *svc, const struct px_svc_port *port
 int px_backends_of(const struct px_service *svc, const struct px_svc_port *port, int family,
 		   const struct px_slice *const *slices, size_t nslices, const char *node,
 		   struct px_backends *out, struct pn_err *e);
+/* The same with topology hints (research/proxy.md §1.6): zone is this node's zone, or NULL. */
+int px_backends_topo(const struct px_service *svc, const struct px_svc_port *port, int family,
+		     const struct px_slice *const *slices, size_t nslices, const char *node, const char *zone,
+		     struct px_backends *out, struct pn_err *e);
 void px_backends_free(struct px_backends *b);
 
 #endif

@@ -57,6 +57,7 @@ struct px_nft {
 	struct pn_nft nft;
 	struct px_fam fam[2];
 	bool built;                    /* a full build has been swapped in */
+	const char *zone;              /* this node's zone (the store's), for topology hints */
 	uint32_t set_id;               /* ids of anonymous sets within a batch */
 };
 

@@ -472,6 +472,7 @@ int px_nft_sync(struct px_nft *b, struct px_store *st, bool full, struct px_sync
 	int r;
 
 	memset(stats, 0, sizeof(*stats));
+	b->zone = st->self_zone;
 	for (struct px_svc_state *s = dirty; s; s = s->next_dirty)
 		s->dirty = false;
 	if (b->built && !full) {

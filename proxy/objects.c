@@ -170,6 +170,38 @@ static int parse_service(const json_t *o, struct px_service *s, struct pn_err *e
 	return 0;
 }
 
+/* [{name: a}, {name: b}] -> "a,b" (names that do not fit are left out) */
+static void hints(const json_t *list, char *out, size_t size)
+{
+	const json_t *h;
+	size_t i, len = 0;
+
+	out[0] = '\0';
+	json_array_foreach(list, i, h) {
+		const char *name = str(h, "name");
+		size_t n = strlen(name);
+
+		if (!n || len + n + 2 > size)
+			continue;
+		if (len)
+			out[len++] = ',';
+		memcpy(out + len, name, n + 1);
+		len += n;
+	}
+}
+
+static int parse_node(const json_t *o, struct px_node *n, struct pn_err *e)
+{
+	const json_t *meta = json_object_get(o, "metadata");
+
+	memset(n, 0, sizeof(*n));
+	snprintf(n->name, sizeof(n->name), "%s", str(meta, "name"));
+	if (!n->name[0])
+		return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "Node without metadata.name");
+	snprintf(n->zone, sizeof(n->zone), "%s", str(json_object_get(meta, "labels"), "topology.kubernetes.io/zone"));
+	return 0;
+}
+
 static bool cond(const json_t *conds, const char *key, bool dflt)
 {
 	const json_t *v = json_object_get(conds, key);
@@ -230,6 +262,8 @@ static int parse_slice(const json_t *o, struct px_slice *s, struct pn_err *e)
 		x->serving = cond(c, "serving", x->ready);
 		x->terminating = cond(c, "terminating", false);
 		snprintf(x->node, sizeof(x->node), "%s", str(ep, "nodeName"));
+		hints(json_object_get(json_object_get(ep, "hints"), "forZones"), x->zone_hints, sizeof(x->zone_hints));
+		hints(json_object_get(json_object_get(ep, "hints"), "forNodes"), x->node_hints, sizeof(x->node_hints));
 		s->neps++;
 	}
 	return 0;
@@ -273,6 +307,13 @@ static int parse_one(const json_t *o, const struct px_objects_cb *cb, struct pn_
 			cb->slice(&s, cb->ctx);
 		else
 			px_slice_free(&s);
+		return r < 0 ? r : 0;
+	}
+	if (!strcmp(kind, "Node") && !strcmp(api, "v1")) {
+		struct px_node n;
+
+		if ((r = parse_node(o, &n, e)) == 0 && cb->node)
+			cb->node(&n, cb->ctx);
 		return r < 0 ? r : 0;
 	}
 	return 0;   /* other kinds: not ours */

@@ -48,6 +48,14 @@ struct px_endpoint {
 	struct pn_ip addr;                  /* addresses[0], as kube-proxy uses */
 	bool ready, serving, terminating;
 	char node[PX_NAME_MAX];
+	/* topology hints (hints.forZones / hints.forNodes), comma-separated; empty: none */
+	char zone_hints[128], node_hints[PX_NAME_MAX];
+};
+
+/* A Node (core/v1): the proxy needs its zone (topology.kubernetes.io/zone) for hints. */
+struct px_node {
+	char name[PX_NAME_MAX];
+	char zone[64];
 };
 
 struct px_slice {
@@ -62,6 +70,7 @@ struct px_slice {
 struct px_objects_cb {
 	void (*service)(struct px_service *s, void *ctx);   /* the callee may keep *s (a copy) */
 	void (*slice)(struct px_slice *s, void *ctx);       /* the callee takes s->eps */
+	void (*node)(struct px_node *n, void *ctx);
 	void *ctx;
 };
 

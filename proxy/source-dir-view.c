@@ -77,7 +77,7 @@ static const char *obj_name(const struct px_dirview_obj *o)
 
 static const char *kind_name(const struct px_dirview_obj *o)
 {
-	return o->ent->key[0] == PX_DIRVIEW_SERVICE ? "Service" : "EndpointSlice";
+	return o->ent->key[0] == PX_DIRVIEW_SERVICE ? "Service" : o->ent->key[0] == PX_DIRVIEW_NODE ? "Node" : "EndpointSlice";
 }
 
 /* The greatest file name wins; within one file (an object listed twice) the later one. */
@@ -114,6 +114,14 @@ static int report(const struct px_dirview_obj *o, const struct px_dirview_def *w
 		if (w && px_unpack(w->blob, w->len, &pos, (unsigned char *)&s, sizeof(s)) < 0)
 			return -EINVAL;
 		cb->service(obj_ns(o), obj_name(o), w ? &s : NULL, cb->ctx);
+	} else if (o->ent->key[0] == PX_DIRVIEW_NODE) {
+		struct px_node n;
+
+		if (!cb->node)
+			return 0;
+		if (w && px_unpack(w->blob, w->len, &pos, (unsigned char *)&n, sizeof(n)) < 0)
+			return -EINVAL;
+		cb->node(obj_name(o), w ? &n : NULL, cb->ctx);
 	} else {
 		struct px_slice s;
 

@@ -85,6 +85,15 @@ static void on_slice(struct px_slice *s, void *ctx)
 	free(eps);
 }
 
+static void on_node(struct px_node *n, void *ctx)
+{
+	struct parse *p = ctx;
+
+	if (!p->err)
+		p->err = px_dirview_add(&p->d->view, &p->defs, file_name(p->f), PX_DIRVIEW_NODE, "", n->name,
+					n, sizeof(*n), NULL, 0);
+}
+
 static bool is_json(const char *name)
 {
 	size_t n = strlen(name);
@@ -94,7 +103,7 @@ static bool is_json(const char *name)
 
 static int parse(struct parse *p, const char *buf, size_t len, struct pn_err *e)
 {
-	const struct px_objects_cb cb = { .service = on_service, .slice = on_slice, .ctx = p };
+	const struct px_objects_cb cb = { .service = on_service, .slice = on_slice, .node = on_node, .ctx = p };
 	json_t *docs, *doc;
 	size_t i;
 	int r = 0;

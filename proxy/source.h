@@ -14,6 +14,8 @@ struct px_source_cb {
 	void (*service)(const char *ns, const char *name, const struct px_service *svc, void *ctx);
 	/* s: the new content (the callee takes s->eps and sets it to NULL), or NULL: gone */
 	void (*slice)(const char *ns, const char *name, struct px_slice *s, void *ctx);
+	/* n: a Node's new content, or NULL: gone */
+	void (*node)(const char *name, const struct px_node *n, void *ctx);
 	void *ctx;
 };
 

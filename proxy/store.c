@@ -156,7 +156,25 @@ fail:
 		px_slice_free(in);
 }
 
-const struct px_source_cb px_store_cb = { .service = service_cb, .slice = slice_cb };
+/* Only this node's Node matters (its zone); a change of it changes every Service's endpoints. */
+static void node_cb(const char *name, const struct px_node *n, void *ctx)
+{
+	struct px_store *st = ctx;
+	const char *zone = n ? n->zone : "";
+
+	if (strcmp(name, st->self) || !strcmp(zone, st->self_zone))
+		return;
+	pn_log("podnet-proxy: node %s: zone \"%s\"", name, zone);
+	snprintf(st->self_zone, sizeof(st->self_zone), "%s", zone);
+	px_store_all_dirty(st);
+}
+
+const struct px_source_cb px_store_cb = { .service = service_cb, .slice = slice_cb, .node = node_cb };
+
+void px_store_set_self(struct px_store *st, const char *node)
+{
+	snprintf(st->self, sizeof(st->self), "%s", node);
+}
 
 void px_store_init(struct px_store *st)
 {

@@ -42,11 +42,15 @@ struct px_store {
 	struct px_hmap slices;               /* "ns/name" -> struct px_slice_ent */
 	struct px_svc_state *dirty;
 	size_t ndirty, nslices;
+	char self[PX_NAME_MAX];              /* this node's name, and its zone from its Node object */
+	char self_zone[64];
 };
 
 /* The source callbacks, feeding the store (ctx = the store). */
 extern const struct px_source_cb px_store_cb;
 void px_store_init(struct px_store *st);
+/* This node's name: its Node object's zone label drives topology hints. */
+void px_store_set_self(struct px_store *st, const char *node);
 /* Marks every Service dirty (a full resync). */
 void px_store_all_dirty(struct px_store *st);
 /* Takes the dirty list (the caller clears ->dirty of each as it goes). */

@@ -7,7 +7,8 @@
 # Local, externalIPs, a LoadBalancer with loadBalancerSourceRanges (edited; its NodePort
 # bypasses them), UDP flows moved off a replaced endpoint and off a Service that dropped to
 # zero endpoints (stale conntrack), IPv6 and dual-stack, restarts under load (SIGTERM and
-# kill -9: no failed connection, one table of ours), SCTP in the ruleset, 2,000 Services.
+# kill -9: no failed connection, one table of ours), SCTP in the ruleset, 2,000 Services,
+# topology hints with the node's zone from a Node manifest.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/proxy-lib.sh"
 
@@ -90,6 +91,34 @@ ask "$P-clientb" -t 500 10.96.0.33 80
 expect "iTP Local, no endpoint on node b: the ClusterIP gets no answer (dropped, exit 28)" "$ARC" 28
 answers "$P-client" 20 10.96.0.33 80
 expect "iTP Local: the same Service from node a: its local endpoints serve" "$NAMES" "web1 web2"
+
+# --- topology hints: node a's zone comes from its Node object in the manifest directory ---
+zone_slice() {  # endpoints with hints: web1 for zone z1 (and node-a), web3 for zone z2
+	cat <<YAML
+apiVersion: v1
+kind: Service
+metadata: {name: topo, namespace: default}
+spec:
+  clusterIP: 10.96.0.70
+  ports: [{name: p, port: 80, protocol: TCP, targetPort: 8080}]
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata: {name: topo-1, namespace: default, labels: {kubernetes.io/service-name: topo}}
+addressType: IPv4
+ports: [{name: p, port: 8080, protocol: TCP}]
+endpoints:
+- {addresses: ["${POD4[web1]}"], nodeName: node-a, hints: {forZones: [{name: z1}]$1}}
+- {addresses: ["${POD4[web3]}"], nodeName: node-b, hints: {forZones: [{name: z2}]$2}}
+YAML
+}
+zone_slice "" "" | publish topo.yaml a
+only_topo() { answers "$P-client" 12 10.96.0.70 80 -t 300; [[ $NAMES == "$1" ]]; }
+until_true 2 only_topo "web1 web3"; expect "topology: node a has no zone yet: the zone hints are ignored" "$?" 0
+printf 'apiVersion: v1\nkind: Node\nmetadata: {name: node-a, labels: {topology.kubernetes.io/zone: z2}}\n' | publish node.yaml a
+until_true 2 only_topo web3; expect "topology: node a's Node says zone z2: only the endpoint for z2 serves (${WAITED} ms)" "$?" 0
+zone_slice ", forNodes: [{name: node-a}]" ", forNodes: [{name: node-b}]" | publish topo.yaml a
+until_true 2 only_topo web1; expect "topology: node hints for every endpoint: only the one for node-a serves (${WAITED} ms)" "$?" 0
 
 # --- externalIPs, LoadBalancer and loadBalancerSourceRanges ---
 answers "$EXT" 30 203.0.113.10 80

@@ -297,6 +297,60 @@ static void test_backends(void **state)
 	px_backends_free(&b);
 }
 
+/* topology hints: PreferSameNode, then PreferSameZone, only when every ready endpoint has them */
+static void test_topology(void **state)
+{
+	struct px_backends b;
+	struct pn_err e;
+	char a[PN_IP_STRLEN];
+	const struct px_slice *refs[1];
+	const char *svc = "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {clusterIP: 10.96.0.11, ports: [{port: 80}]}\n---\n"
+			  "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\naddressType: IPv4\n"
+			  "metadata: {name: s-1, labels: {kubernetes.io/service-name: s}}\nports: [{port: 8080}]\n";
+	char doc[2048];
+
+	(void)state;
+	/* zone hints on every endpoint, one for this node's zone */
+	snprintf(doc, sizeof(doc), "%sendpoints:\n"
+		 "- {addresses: [10.244.1.2], nodeName: node-a, hints: {forZones: [{name: z1}]}}\n"
+		 "- {addresses: [10.244.2.2], nodeName: node-b, hints: {forZones: [{name: z2}]}}\n"
+		 "- {addresses: [10.244.3.2], nodeName: node-c, hints: {forZones: [{name: z1}, {name: z3}]}}\n", svc);
+	assert_int_equal(load(doc, &e), 0);
+	assert_string_equal(slices[0].eps[2].zone_hints, "z1,z3");
+	refs[0] = &slices[0];
+	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(b.ncluster, 2);
+	assert_string_equal(pn_ip_format(&b.cluster[0].addr, a), "10.244.1.2");
+	assert_string_equal(pn_ip_format(&b.cluster[1].addr, a), "10.244.3.2");
+	px_backends_free(&b);
+	/* a zone no hint names, or no zone: every endpoint */
+	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z9", &b, &e), 0);
+	assert_int_equal(b.ncluster, 3);
+	px_backends_free(&b);
+	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", NULL, &b, &e), 0);
+	assert_int_equal(b.ncluster, 3);
+	px_backends_free(&b);
+
+	/* node hints win over zone hints; an endpoint without hints disables them */
+	snprintf(doc, sizeof(doc), "%sendpoints:\n"
+		 "- {addresses: [10.244.1.2], hints: {forZones: [{name: z1}], forNodes: [{name: node-b}]}}\n"
+		 "- {addresses: [10.244.2.2], hints: {forZones: [{name: z1}], forNodes: [{name: node-a}]}}\n", svc);
+	assert_int_equal(load(doc, &e), 0);
+	refs[0] = &slices[0];
+	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(b.ncluster, 1);
+	assert_string_equal(pn_ip_format(&b.cluster[0].addr, a), "10.244.2.2");
+	px_backends_free(&b);
+	snprintf(doc, sizeof(doc), "%sendpoints:\n"
+		 "- {addresses: [10.244.1.2], hints: {forZones: [{name: z1}]}}\n"
+		 "- {addresses: [10.244.2.2]}\n", svc);
+	assert_int_equal(load(doc, &e), 0);
+	refs[0] = &slices[0];
+	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(b.ncluster, 2);
+	px_backends_free(&b);
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -313,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_scalars),
 		cmocka_unit_test(test_excluded_labels),
 		cmocka_unit_test(test_backends),
+		cmocka_unit_test(test_topology),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, teardown);
