@@ -66,6 +66,9 @@ int px_fam_addr_len(int family);
 uint32_t px_nfproto(int family);
 /* Table (fresh), sets and maps, and every regular chain with its rules. */
 void px_layout_base(struct px_nft *b, struct px_fam *f, const char *table);
+/* cluster-ips-check: reject unserved ports of ClusterIPs, drop the rest of the ServiceCIDRs. */
+void px_layout_cluster_ips_check(struct px_nft *b, struct px_fam *f, const char *table, const struct pn_prefix *cidrs,
+				  size_t n, bool flush);
 /* The base chains that hook the table in, each with its jump. */
 void px_layout_hooks(struct px_nft *b, struct px_fam *f, const char *table);
 /* Creates dnat-<kind>-N in this batch unless it exists; returns its name. */

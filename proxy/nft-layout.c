@@ -335,13 +335,6 @@ void px_layout_base(struct px_nft *b, struct px_fam *f, const char *table)
 	vmap(c.r, S_FIREWALL_IPS);
 	done(&c);
 
-	/* a ClusterIP on a port it does not serve: refused */
-	c.chain = "cluster-ips-check";
-	pn_nft_expr_payload(rule(&c), NFT_PAYLOAD_NETWORK_HEADER, daddr_off(fam), (uint32_t)px_fam_addr_len(fam), NFT_REG_1);
-	pn_nft_expr_lookup(c.r, px_set_names[S_CLUSTER_IPS], NFT_REG_1, -1, false);
-	pn_nft_expr_reject(c.r, fam);
-	done(&c);
-
 	c.chain = "reject-chain";
 	pn_nft_expr_reject(rule(&c), fam);
 	done(&c);
@@ -418,6 +411,27 @@ void px_layout_hooks(struct px_nft *b, struct px_fam *f, const char *table)
 		c.chain = hooks[i].name;
 		for (int k = 0; k < 2 && hooks[i].jump[k]; k++)
 			hook_jump(&c, hooks[i].ct_new, hooks[i].jump[k]);
+	}
+}
+
+void px_layout_cluster_ips_check(struct px_nft *b, struct px_fam *f, const char *table, const struct pn_prefix *cidrs,
+				  size_t n, bool flush)
+{
+	struct rules c = { .b = b, .f = f, .table = table, .chain = "cluster-ips-check" };
+	int fam = f->family;
+
+	if (flush)
+		pn_nft_flush_chain(&b->nft, (int)px_nfproto(fam), table, c.chain);
+	/* a ClusterIP on a port it does not serve: refused */
+	pn_nft_expr_payload(rule(&c), NFT_PAYLOAD_NETWORK_HEADER, daddr_off(fam), (uint32_t)px_fam_addr_len(fam), NFT_REG_1);
+	pn_nft_expr_lookup(c.r, px_set_names[S_CLUSTER_IPS], NFT_REG_1, -1, false);
+	pn_nft_expr_reject(c.r, fam);
+	done(&c);
+	/* an address of a ServiceCIDR that no Service holds: dropped */
+	for (size_t i = 0; i < n; i++) {
+		pn_nft_expr_prefix(rule(&c), daddr_off(fam), &cidrs[i], false);
+		pn_nft_expr_verdict(c.r, NF_DROP, NULL);
+		done(&c);
 	}
 }
 

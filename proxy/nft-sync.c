@@ -383,6 +383,14 @@ static void nodeport_ips(struct px_nft *b, struct px_fam *f)
  * operations (the kernel's commit lock is not held for long), then one transaction that
  * hooks it in and deletes the table in use: no packet ever sees a half-built table.
  */
+static void cidrs_check(struct px_nft *b, struct px_fam *f, struct px_store *st, bool flush)
+{
+	struct pn_prefix cidrs[16];
+	size_t n = px_store_service_cidrs(st, f->family, cidrs, 16);
+
+	px_layout_cluster_ips_check(b, f, f->table, cidrs, n, flush);
+}
+
 static int full_build(struct px_nft *b, struct px_store *st, struct px_sync_stats *stats, struct pn_err *e)
 {
 	struct queue q = { 0 };
@@ -410,6 +418,7 @@ static int full_build(struct px_nft *b, struct px_store *st, struct px_sync_stat
 		fam_reset(f, st, fi);
 		f->table = target;
 		px_layout_base(b, f, target);
+		cidrs_check(b, f, st, false);
 		if (b->cfg.nnodeport_cidr)
 			nodeport_ips(b, f);
 		px_hmap_foreach(&st->services, i, ent) {
@@ -435,10 +444,15 @@ static int full_build(struct px_nft *b, struct px_store *st, struct px_sync_stat
 	return r;
 }
 
-static int incremental(struct px_nft *b, struct px_svc_state *dirty, struct px_sync_stats *stats, struct pn_err *e)
+static int incremental(struct px_nft *b, struct px_store *st, struct px_svc_state *dirty, struct px_sync_stats *stats,
+		       struct pn_err *e)
 {
 	struct queue q[2] = { 0 };
 	int r = 0;
+
+	for (int fi = 0; fi < 2 && st->cidrs_changed; fi++)
+		if (fam_on(b, fi))
+			cidrs_check(b, &b->fam[fi], st, true);
 
 	for (struct px_svc_state *s = dirty; s && r == 0; s = s->next_dirty)
 		for (int fi = 0; fi < 2 && r == 0; fi++)
@@ -476,7 +490,7 @@ int px_nft_sync(struct px_nft *b, struct px_store *st, bool full, struct px_sync
 	for (struct px_svc_state *s = dirty; s; s = s->next_dirty)
 		s->dirty = false;
 	if (b->built && !full) {
-		if ((r = incremental(b, dirty, stats, e)) < 0) {
+		if ((r = incremental(b, st, dirty, stats, e)) < 0) {
 			pn_log("podnet-proxy: %s; rebuilding every Service", e->msg);
 			full = true;
 			px_sync_stats_free(stats);
@@ -490,6 +504,8 @@ int px_nft_sync(struct px_nft *b, struct px_store *st, bool full, struct px_sync
 		if ((r = full_build(b, st, stats, e)) == 0)
 			b->built = true;
 	}
+	if (r == 0)
+		st->cidrs_changed = false;
 	for (struct px_svc_state *s = dirty; s; s = next) {
 		next = s->next_dirty;
 		s->next_dirty = NULL;

@@ -202,6 +202,25 @@ static int parse_node(const json_t *o, struct px_node *n, struct pn_err *e)
 	return 0;
 }
 
+static int parse_service_cidr(const json_t *o, struct px_service_cidr *c, struct pn_err *e)
+{
+	const json_t *v;
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", str(json_object_get(o, "metadata"), "name"));
+	if (!c->name[0])
+		return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "ServiceCIDR without metadata.name");
+	json_array_foreach(json_object_get(json_object_get(o, "spec"), "cidrs"), i, v) {
+		if (c->ncidrs == 2)
+			return pn_err_set(e, CNI_ERR_DECODE, -E2BIG, "ServiceCIDR %s: more than 2 cidrs", c->name);
+		if (!json_is_string(v) || pn_prefix_parse(json_string_value(v), &c->cidrs[c->ncidrs]) < 0)
+			return pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "ServiceCIDR %s: invalid CIDR", c->name);
+		c->ncidrs++;
+	}
+	return 0;
+}
+
 static bool cond(const json_t *conds, const char *key, bool dflt)
 {
 	const json_t *v = json_object_get(conds, key);
@@ -314,6 +333,13 @@ static int parse_one(const json_t *o, const struct px_objects_cb *cb, struct pn_
 
 		if ((r = parse_node(o, &n, e)) == 0 && cb->node)
 			cb->node(&n, cb->ctx);
+		return r < 0 ? r : 0;
+	}
+	if (!strcmp(kind, "ServiceCIDR") && !strncmp(api, "networking.k8s.io/", 18)) {
+		struct px_service_cidr c;
+
+		if ((r = parse_service_cidr(o, &c, e)) == 0 && cb->service_cidr)
+			cb->service_cidr(&c, cb->ctx);
 		return r < 0 ? r : 0;
 	}
 	return 0;   /* other kinds: not ours */

@@ -58,6 +58,13 @@ struct px_node {
 	char zone[64];
 };
 
+/* A ServiceCIDR (networking.k8s.io): addresses in it that no Service holds are dropped. */
+struct px_service_cidr {
+	char name[PX_NAME_MAX];
+	struct pn_prefix cidrs[2];
+	size_t ncidrs;
+};
+
 struct px_slice {
 	char ns[64], name[PX_NAME_MAX], service[PX_NAME_MAX];
 	int family;                         /* AF_INET or AF_INET6 */
@@ -71,6 +78,7 @@ struct px_objects_cb {
 	void (*service)(struct px_service *s, void *ctx);   /* the callee may keep *s (a copy) */
 	void (*slice)(struct px_slice *s, void *ctx);       /* the callee takes s->eps */
 	void (*node)(struct px_node *n, void *ctx);
+	void (*service_cidr)(struct px_service_cidr *c, void *ctx);
 	void *ctx;
 };
 

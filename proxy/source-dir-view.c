@@ -77,7 +77,12 @@ static const char *obj_name(const struct px_dirview_obj *o)
 
 static const char *kind_name(const struct px_dirview_obj *o)
 {
-	return o->ent->key[0] == PX_DIRVIEW_SERVICE ? "Service" : o->ent->key[0] == PX_DIRVIEW_NODE ? "Node" : "EndpointSlice";
+	switch (o->ent->key[0]) {
+	case PX_DIRVIEW_SERVICE: return "Service";
+	case PX_DIRVIEW_NODE: return "Node";
+	case PX_DIRVIEW_CIDR: return "ServiceCIDR";
+	default: return "EndpointSlice";
+	}
 }
 
 /* The greatest file name wins; within one file (an object listed twice) the later one. */
@@ -122,6 +127,14 @@ static int report(const struct px_dirview_obj *o, const struct px_dirview_def *w
 		if (w && px_unpack(w->blob, w->len, &pos, (unsigned char *)&n, sizeof(n)) < 0)
 			return -EINVAL;
 		cb->node(obj_name(o), w ? &n : NULL, cb->ctx);
+	} else if (o->ent->key[0] == PX_DIRVIEW_CIDR) {
+		struct px_service_cidr c;
+
+		if (!cb->service_cidr)
+			return 0;
+		if (w && px_unpack(w->blob, w->len, &pos, (unsigned char *)&c, sizeof(c)) < 0)
+			return -EINVAL;
+		cb->service_cidr(obj_name(o), w ? &c : NULL, cb->ctx);
 	} else {
 		struct px_slice s;
 

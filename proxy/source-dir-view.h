@@ -17,7 +17,7 @@
 #include "hmap.h"
 #include "source.h"
 
-enum { PX_DIRVIEW_SERVICE = 'S', PX_DIRVIEW_SLICE = 'E', PX_DIRVIEW_NODE = 'N' };
+enum { PX_DIRVIEW_SERVICE = 'S', PX_DIRVIEW_SLICE = 'E', PX_DIRVIEW_NODE = 'N', PX_DIRVIEW_CIDR = 'C' };
 
 struct px_dirview_def;
 struct px_dirview_obj;

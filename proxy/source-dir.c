@@ -94,6 +94,15 @@ static void on_node(struct px_node *n, void *ctx)
 					n, sizeof(*n), NULL, 0);
 }
 
+static void on_service_cidr(struct px_service_cidr *c, void *ctx)
+{
+	struct parse *p = ctx;
+
+	if (!p->err)
+		p->err = px_dirview_add(&p->d->view, &p->defs, file_name(p->f), PX_DIRVIEW_CIDR, "", c->name,
+					c, sizeof(*c), NULL, 0);
+}
+
 static bool is_json(const char *name)
 {
 	size_t n = strlen(name);
@@ -103,7 +112,8 @@ static bool is_json(const char *name)
 
 static int parse(struct parse *p, const char *buf, size_t len, struct pn_err *e)
 {
-	const struct px_objects_cb cb = { .service = on_service, .slice = on_slice, .node = on_node, .ctx = p };
+	const struct px_objects_cb cb = { .service = on_service, .slice = on_slice, .node = on_node,
+					    .service_cidr = on_service_cidr, .ctx = p };
 	json_t *docs, *doc;
 	size_t i;
 	int r = 0;

@@ -16,6 +16,8 @@ struct px_source_cb {
 	void (*slice)(const char *ns, const char *name, struct px_slice *s, void *ctx);
 	/* n: a Node's new content, or NULL: gone */
 	void (*node)(const char *name, const struct px_node *n, void *ctx);
+	/* c: a ServiceCIDR's new content, or NULL: gone */
+	void (*service_cidr)(const char *name, const struct px_service_cidr *c, void *ctx);
 	void *ctx;
 };
 

@@ -169,7 +169,38 @@ static void node_cb(const char *name, const struct px_node *n, void *ctx)
 	px_store_all_dirty(st);
 }
 
-const struct px_source_cb px_store_cb = { .service = service_cb, .slice = slice_cb, .node = node_cb };
+static void service_cidr_cb(const char *name, const struct px_service_cidr *c, void *ctx)
+{
+	struct px_store *st = ctx;
+	struct px_hent *e = c ? px_hmap_put(&st->cidrs, name, strlen(name)) : px_hmap_get(&st->cidrs, name, strlen(name));
+
+	if (!e)
+		return;
+	free(e->val);
+	e->val = NULL;
+	if (!c)
+		px_hmap_del(&st->cidrs, e);
+	else if ((e->val = malloc(sizeof(*c))))
+		memcpy(e->val, c, sizeof(*c));
+	st->cidrs_changed = true;
+}
+
+size_t px_store_service_cidrs(const struct px_store *st, int family, struct pn_prefix *out, size_t max)
+{
+	size_t n = 0;
+
+	px_hmap_foreach(&st->cidrs, i, e) {
+		const struct px_service_cidr *c = e->val;
+
+		for (size_t k = 0; c && k < c->ncidrs; k++)
+			if (c->cidrs[k].ip.family == family && n < max)
+				out[n++] = c->cidrs[k];
+	}
+	return n;
+}
+
+const struct px_source_cb px_store_cb = { .service = service_cb, .slice = slice_cb, .node = node_cb,
+					  .service_cidr = service_cidr_cb };
 
 void px_store_set_self(struct px_store *st, const char *node)
 {
@@ -268,6 +299,9 @@ void px_store_free(struct px_store *st)
 		free(s->slices);
 		free(s);
 	}
+	px_hmap_foreach(&st->cidrs, i, e)
+		free(e->val);
+	px_hmap_free(&st->cidrs);
 	px_hmap_free(&st->slices);
 	px_hmap_free(&st->services);
 	memset(st, 0, sizeof(*st));

@@ -44,6 +44,8 @@ struct px_store {
 	size_t ndirty, nslices;
 	char self[PX_NAME_MAX];              /* this node's name, and its zone from its Node object */
 	char self_zone[64];
+	struct px_hmap cidrs;                /* ServiceCIDR name -> struct px_service_cidr */
+	bool cidrs_changed;                  /* the backend rewrites its drop rules */
 };
 
 /* The source callbacks, feeding the store (ctx = the store). */
@@ -58,6 +60,8 @@ struct px_svc_state *px_store_take_dirty(struct px_store *st);
 /* Unpacks a Service that exists (s->svc) and its slices; -ENOMEM or -EINVAL. */
 int px_store_view(const struct px_svc_state *s, struct px_svc_view *v);
 void px_store_view_free(struct px_svc_view *v);
+/* Every ServiceCIDR's prefixes of family into out (at most max); their number. */
+size_t px_store_service_cidrs(const struct px_store *st, int family, struct pn_prefix *out, size_t max);
 /* Drops the state of a Service that is gone and whose backend state was released. */
 void px_store_forget(struct px_store *st, struct px_svc_state *s);
 void px_store_free(struct px_store *st);

@@ -122,6 +122,22 @@ ask "$P-web1" 10.96.0.12 80
 expect "hairpin: an endpoint reaches itself through its Service" "${ANS%% *}" web1
 expect "hairpin: masqueraded (it sees the node's bridge address)" "${ANS#* }" 10.244.1.1
 
+# --- a ServiceCIDR: its addresses that no Service holds are dropped on the node ---
+ip netns exec "$EXT" nft add table ip seen
+ip netns exec "$EXT" nft add chain ip seen pre '{ type filter hook prerouting priority -300; }'
+ip netns exec "$EXT" nft add rule ip seen pre ip daddr 10.96.99.99 counter
+seen() { ip netns exec "$EXT" nft list chain ip seen pre | grep -o 'packets [0-9]*' | awk '{print $2}'; }
+ask "$P-client" -t 300 10.96.99.99 80
+expect_match "no ServiceCIDR: an unallocated Service address is routed on (ext sees it)" "$(seen)" "^[1-9]"
+printf 'apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: kubernetes}\nspec: {cidrs: [10.96.0.0/16, "fd00:96::/112"]}\n' > "$M/cidr.yaml"
+dropped() { ip netns exec "$P-a" nft list chain ip "$(our_table a ip)" cluster-ips-check | grep -q 'ip daddr 10.96.0.0/16 drop'; }
+until_true 2 dropped; expect "ServiceCIDR 10.96.0.0/16: a drop rule in cluster-ips-check (${WAITED} ms)" "$?" 0
+before=$(seen)
+ask "$P-client" -t 300 10.96.99.99 80
+expect "ServiceCIDR: an unallocated address is dropped on the node (ext sees nothing more)" "$(seen)" "$before"
+ask "$P-client" -t 300 10.96.0.11 80
+expect "ServiceCIDR: an allocated ClusterIP without endpoints is still refused" "$ARC" 7
+
 # --- someone flushes the ruleset (a firewall reload): the daemon notices and rebuilds ---
 ip netns exec "$P-a" nft flush ruleset
 back() { ask "$P-web1" -t 300 10.96.0.12 80; [[ ${ANS%% *} == web1 ]]; }
