@@ -34,7 +34,26 @@ static void on_slice(struct px_slice *s, void *ctx)
 		px_slice_free(s);
 }
 
-static const struct px_objects_cb cb = { .service = on_service, .slice = on_slice };
+static struct px_node node;
+static struct px_service_cidr cidr;
+static int nnode, ncidr;
+
+static void on_node(struct px_node *n, void *ctx)
+{
+	(void)ctx;
+	node = *n;
+	nnode++;
+}
+
+static void on_cidr(struct px_service_cidr *c, void *ctx)
+{
+	(void)ctx;
+	cidr = *c;
+	ncidr++;
+}
+
+static const struct px_objects_cb cb = { .service = on_service, .slice = on_slice, .node = on_node,
+					  .service_cidr = on_cidr };
 
 static int load(const char *yaml, struct pn_err *e)
 {
@@ -351,6 +370,29 @@ static void test_topology(void **state)
 	px_backends_free(&b);
 }
 
+/* the other kinds the proxy reads: a Node's zone, a ServiceCIDR's prefixes */
+static void test_node_and_service_cidr(void **state)
+{
+	struct pn_err e;
+	char p[PN_PREFIX_STRLEN];
+
+	(void)state;
+	nnode = ncidr = 0;
+	assert_int_equal(load("apiVersion: v1\nkind: Node\nmetadata:\n  name: node-a\n  labels:\n"
+			      "    topology.kubernetes.io/zone: eu-1a\n    kubernetes.io/hostname: node-a\n"
+			      "---\napiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: kubernetes}\n"
+			      "spec: {cidrs: [10.96.0.0/16, 'fd00:96::/112']}\n", &e), 0);
+	assert_int_equal(nnode, 1);
+	assert_string_equal(node.name, "node-a");
+	assert_string_equal(node.zone, "eu-1a");
+	assert_int_equal(ncidr, 1);
+	assert_int_equal(cidr.ncidrs, 2);
+	assert_string_equal(pn_prefix_format(&cidr.cidrs[1], p), "fd00:96::/112");
+	assert_int_equal(load("apiVersion: networking.k8s.io/v1\nkind: ServiceCIDR\nmetadata: {name: x}\nspec: {cidrs: [bogus]}\n", &e),
+			 -EINVAL);
+	assert_non_null(strstr(e.msg, "ServiceCIDR x: invalid CIDR"));
+}
+
 static int teardown(void **state)
 {
 	(void)state;
@@ -368,6 +410,7 @@ int main(void)
 		cmocka_unit_test(test_excluded_labels),
 		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_topology),
+		cmocka_unit_test(test_node_and_service_cidr),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, teardown);
