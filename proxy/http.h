@@ -5,12 +5,9 @@
  *     (kube-proxy's metrics server answers that too: a plain "is the process up");
  *   healthz address (kube-proxy default 0.0.0.0:10256): GET /healthz, /livez (JSON).
  *
- * Deliberately minimal HTTP/1.1: GET and HEAD, one request per connection, then
- * `Connection: close`.  404 for other paths, 405 for other methods, 400 for a request line
- * that is not HTTP, 431 for a head over 8 KiB.  Each connection gets 2 s to send its
- * request head and 5 s to take the answer, and at most 16 are open at once, so slow or
- * hostile clients cost bounded memory and time and never stall the sync loop (the thread
- * only takes the metrics mutex to copy a few numbers).
+ * GET and HEAD; 404 for other paths, 405 for other methods.  The HTTP itself (limits,
+ * timeouts, 400 and 431) is httpd.h's, whose thread serves both; that thread only takes
+ * the metrics mutex to copy a few numbers, so it never stalls the sync loop.
  */
 #ifndef PROXY_HTTP_H
 #define PROXY_HTTP_H

@@ -19,9 +19,11 @@
 
 #include "backend.h"
 #include "conntrack.h"
+#include "healthcheck.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "model.h"
 #include "nl.h"
 #include "source-dir.h"
 #include "store.h"
@@ -217,6 +219,7 @@ struct daemon {
 	struct px_nft *nft;
 	struct px_dir *dir;
 	struct px_metrics m;
+	struct px_hc *hc;            /* the health-check servers of eTP Local LoadBalancers */
 	struct px_source_cb cb;      /* the source's callbacks, into the store */
 	bool synced_once;
 };
@@ -242,12 +245,93 @@ static void conntrack_cleanup(const struct px_sync_stats *s)
 	free(t);
 }
 
+/* kube-proxy's count: distinct addresses of this node's ready endpoints over all ports. */
+static int local_ready(const struct daemon *d, const struct px_svc_view *v, unsigned *n,
+		       struct pn_err *e)
+{
+	struct pn_ip *seen = NULL;
+	size_t nseen = 0, cap = 0;
+	int r = 0;
+
+	for (size_t p = 0; p < v->svc.nports && r == 0; p++) {
+		for (int f = 0; f < 2 && r == 0; f++) {
+			int fam = f ? AF_INET6 : AF_INET;
+			struct px_backends b;
+
+			if (!(f ? d->o.nft.ipv6 : d->o.nft.ipv4))
+				continue;
+			if ((r = px_backends_of(&v->svc, &v->svc.ports[p], fam, v->refs, v->nslices,
+						d->o.node, &b, e)) < 0)
+				break;
+			/* the fallback list is terminating endpoints standing in: not ready */
+			for (size_t i = 0; i < b.nlocal && !b.local_fallback; i++) {
+				size_t k = 0;
+
+				while (k < nseen && !pn_ip_eq(&seen[k], &b.local[i].addr))
+					k++;
+				if (k < nseen)
+					continue;
+				if (nseen == cap) {
+					struct pn_ip *t = realloc(seen, (cap = cap ? 2 * cap : 8) * sizeof(*t));
+
+					if (!t) {
+						r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
+						break;
+					}
+					seen = t;
+				}
+				seen[nseen++] = b.local[i].addr;
+			}
+			px_backends_free(&b);
+		}
+	}
+	free(seen);
+	*n = (unsigned)nseen;
+	return r;
+}
+
+/*
+ * The health-check servers of the Services that changed, before the backend takes the
+ * dirty list: O(changed Services), and every Service at the first sync.
+ */
+static void health_checks(struct daemon *d)
+{
+	for (struct px_svc_state *s = d->st.dirty; s; s = s->next_dirty) {
+		struct px_svc_view v;
+		struct pn_err e = { 0 };
+		uint16_t port = 0;
+		unsigned n = 0;
+		int r;
+
+		if (s->svc) {
+			if ((r = px_store_view(s, &v)) < 0) {
+				pn_log("podnet-proxy: health check of %s/%s: %s", s->ns, s->name, strerror(-r));
+				continue;   /* the last state stays */
+			}
+			if (v.svc.type == PX_LOAD_BALANCER && v.svc.etp_local && v.svc.health_check_node_port) {
+				port = v.svc.health_check_node_port;
+				if ((r = local_ready(d, &v, &n, &e)) < 0) {
+					pn_log("podnet-proxy: health check of %s/%s: %s", s->ns, s->name, e.msg);
+					px_store_view_free(&v);
+					continue;
+				}
+			}
+			px_store_view_free(&v);
+		}
+		if (px_hc_set(d->hc, s->ns, s->name, port, n) < 0)
+			pn_log("podnet-proxy: health check of %s/%s: out of memory", s->ns, s->name);
+	}
+}
+
 static int sync_now(struct daemon *d, bool full)
 {
 	struct px_sync_stats s;
 	struct pn_err e = { 0 };
 	double t0 = now_s(), dt;
-	int r = px_nft_sync(d->nft, &d->st, full, &s, &e);
+	int r;
+
+	health_checks(d);
+	r = px_nft_sync(d->nft, &d->st, full, &s, &e);
 
 	dt = now_s() - t0;
 	px_metrics_sync(&d->m, dt, s.full, r == 0);
@@ -297,13 +381,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	px_store_init(&d.st);
+	px_store_set_self(&d.st, d.o.node);
 	d.cb = px_store_cb;
 	d.cb.ctx = &d.st;
 	if (px_metrics_init(&d.m) < 0)
 		goto out;
 	if (nodeport_ips(&d.o.nft, &e) < 0 || px_nft_open(&d.o.nft, &d.nft, &e) < 0 ||
 	    px_dir_open(d.o.manifests, &d.dir, &e) < 0 ||
-	    px_http_start(d.o.metrics_addr, d.o.healthz_addr, &d.m, &http, &e) < 0) {
+	    px_http_start(d.o.metrics_addr, d.o.healthz_addr, &d.m, &http, &e) < 0 ||
+	    px_hc_start(&d.m, d.o.nft.nnodeport_cidr ? d.o.nft.nodeport_ips : NULL, d.o.nft.nnodeport_ips,
+			&d.hc, &e) < 0) {
 		pn_log("podnet-proxy: %s", e.msg);
 		goto out;
 	}
@@ -345,7 +432,7 @@ int main(int argc, char **argv)
 				pn_log("podnet-proxy: reading %s: %s; the last state stays", d.o.manifests, strerror(-r));
 			reread_logged = reread;
 		}
-		if (d.st.ndirty || retry) {
+		if (d.st.ndirty || d.st.cidrs_changed || retry) {
 			px_metrics_queued(&d.m);
 			retry = sync_now(&d, retry) < 0;
 		}
@@ -358,6 +445,7 @@ int main(int argc, char **argv)
 	}
 	rc = 0;
 out:
+	px_hc_stop(d.hc);
 	px_http_stop(http);
 	px_dir_close(d.dir);
 	px_nft_close(d.nft, &d.st);

@@ -268,6 +268,33 @@ static void fmt_rfc3339(char *buf, size_t size, bool set, double t)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Called with m->lock held. */
+static bool healthy_locked(const struct px_metrics *m, const struct px_time *now,
+			   enum px_health_kind kind)
+{
+	bool healthy = m->synced &&
+		       !(m->pending && now->mono - m->oldest_pending.mono >= m->health_timeout);
+
+	return kind == PX_HEALTHZ ? healthy && m->node_eligible : healthy;
+}
+
+bool px_metrics_healthy_at(struct px_metrics *m, const struct px_time *now)
+{
+	bool healthy;
+
+	pthread_mutex_lock(&m->lock);
+	healthy = healthy_locked(m, now, PX_HEALTHZ);
+	pthread_mutex_unlock(&m->lock);
+	return healthy;
+}
+
+bool px_metrics_healthy(struct px_metrics *m)
+{
+	struct px_time now = px_time_now();
+
+	return px_metrics_healthy_at(m, &now);
+}
+
 int px_metrics_health_at(struct px_metrics *m, const struct px_time *now,
 			 enum px_health_kind kind, int *status, char **json)
 {
@@ -277,10 +304,7 @@ int px_metrics_health_at(struct px_metrics *m, const struct px_time *now,
 
 	pthread_mutex_lock(&m->lock);
 	eligible = m->node_eligible;
-	healthy = m->synced &&
-		  !(m->pending && now->mono - m->oldest_pending.mono >= m->health_timeout);
-	if (kind == PX_HEALTHZ)
-		healthy = healthy && eligible;
+	healthy = healthy_locked(m, now, kind);
 	fmt_rfc3339(last, sizeof(last), m->synced, m->last_sync.real);
 	if (kind == PX_HEALTHZ)
 		m->healthz[healthy ? 0 : 1]++;

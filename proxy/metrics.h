@@ -116,4 +116,11 @@ int px_metrics_health(struct px_metrics *m, enum px_health_kind kind, int *statu
 int px_metrics_health_at(struct px_metrics *m, const struct px_time *now,
 			 enum px_health_kind kind, int *status, char **json);
 
+/*
+ * What /healthz would answer (true: 200), without counting an answer: the per-Service
+ * health-check servers report it as serviceProxyHealthy.
+ */
+bool px_metrics_healthy(struct px_metrics *m);
+bool px_metrics_healthy_at(struct px_metrics *m, const struct px_time *now);
+
 #endif
