@@ -18,7 +18,8 @@ enum px_set {
 
 /* The dnat-<kind>-N chains: which lb map and backends map they serve. */
 enum px_pick { P_CLUSTER, P_LOCAL, P_NP_CLUSTER, P_NP_LOCAL, P_MAX };
-#define PX_MAX_PICK 4096       /* endpoints per Service port and policy we load-balance over */
+#define PX_MAX_PICK 4096
+#define PX_NFT_PAGE (256 * 1024)   /* batch pages: messages of a few hundred elements */       /* endpoints per Service port and policy we load-balance over */
 
 extern const char *const px_set_names[S_MAX];
 
@@ -60,6 +61,11 @@ struct px_nft {
 	const char *zone;              /* this node's zone (the store's), for topology hints */
 	uint32_t set_id;               /* ids of anonymous sets within a batch */
 };
+
+/* nft-sync.c */
+/* Forgets what a family had programmed (its table is about to be replaced, or we exit). */
+void px_fam_reset(struct px_fam *f, struct px_store *st, int fi);
+bool px_fam_on(const struct px_nft *b, int fi);
 
 /* nft-layout.c */
 int px_fam_addr_len(int family);

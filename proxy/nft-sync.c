@@ -15,7 +15,6 @@
 #include "log.h"
 #include "nft-internal.h"
 
-#define PAGE (256 * 1024)
 #define ELEMS_PER_MSG 256
 #define CHUNK_ELEMS 20000      /* element operations per transaction of a full build */
 
@@ -331,7 +330,7 @@ static void svc_nft_free(struct px_svc_nft *x)
 }
 
 /* Forgets what a family had programmed (its table is about to be replaced). */
-static void fam_reset(struct px_fam *f, struct px_store *st, int fi)
+void px_fam_reset(struct px_fam *f, struct px_store *st, int fi)
 {
 	px_hmap_foreach(&st->services, i, e) {
 		struct px_svc_state *s = e->val;
@@ -348,12 +347,12 @@ static int commit(struct px_nft *b, struct pn_err *e)
 {
 	int r = pn_nft_commit(&b->nft, e);
 
-	pn_nft_begin_paged(&b->nft, PAGE);
+	pn_nft_begin_paged(&b->nft, PX_NFT_PAGE);
 	b->set_id = 0;
 	return r;
 }
 
-static bool fam_on(const struct px_nft *b, int fi)
+bool px_fam_on(const struct px_nft *b, int fi)
 {
 	return fi == 0 ? b->cfg.ipv4 : b->cfg.ipv6;
 }
@@ -402,7 +401,7 @@ static int full_build(struct px_nft *b, struct px_store *st, struct px_sync_stat
 		bool has_a, has_b, hooked_a, to_a;
 		const char *target;
 
-		if (!fam_on(b, fi))
+		if (!px_fam_on(b, fi))
 			continue;
 		has_a = pn_nft_table_exists(&b->nft, fam, PX_TABLE_A);
 		has_b = pn_nft_table_exists(&b->nft, fam, PX_TABLE_B);
@@ -415,7 +414,7 @@ static int full_build(struct px_nft *b, struct px_store *st, struct px_sync_stat
 			if ((r = commit(b, e)) < 0)
 				break;
 		}
-		fam_reset(f, st, fi);
+		px_fam_reset(f, st, fi);
 		f->table = target;
 		px_layout_base(b, f, target);
 		cidrs_check(b, f, st, false);
@@ -451,16 +450,16 @@ static int incremental(struct px_nft *b, struct px_store *st, struct px_svc_stat
 	int r = 0;
 
 	for (int fi = 0; fi < 2 && st->cidrs_changed; fi++)
-		if (fam_on(b, fi))
+		if (px_fam_on(b, fi))
 			cidrs_check(b, &b->fam[fi], st, true);
 
 	for (struct px_svc_state *s = dirty; s && r == 0; s = s->next_dirty)
 		for (int fi = 0; fi < 2 && r == 0; fi++)
-			if (fam_on(b, fi))
+			if (px_fam_on(b, fi))
 				r = service_sync(b, &b->fam[fi], s, fi, &q[fi], stats, e);
 	if (r == 0) {
 		for (int fi = 0; fi < 2; fi++) {
-			if (fam_on(b, fi)) {
+			if (px_fam_on(b, fi)) {
 				stats->added += q[fi].total;
 				queue_emit(b, &b->fam[fi], &q[fi]);
 			}
@@ -516,91 +515,5 @@ int px_nft_sync(struct px_nft *b, struct px_store *st, bool full, struct px_sync
 		stats->endpoints += b->fam[fi].nendpoints;
 		stats->elements += b->fam[fi].nelems;
 	}
-	return r;
-}
-
-int px_nft_open(const struct px_nft_config *c, struct px_nft **out, struct pn_err *e)
-{
-	struct px_nft *b = calloc(1, sizeof(*b));
-	int r, sz = 16 << 20;
-
-	if (!b)
-		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
-	b->cfg = *c;
-	b->fam[0].family = AF_INET;
-	b->fam[1].family = AF_INET6;
-	if ((r = pn_nft_open(&b->nft, e)) < 0) {
-		free(b);
-		return r;
-	}
-	/* one ACK per message of a large batch */
-	setsockopt(mnl_socket_get_fd(b->nft.sock), SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz));
-	pn_nft_begin_paged(&b->nft, PAGE);
-	*out = b;
-	return 0;
-}
-
-static int count_cb(struct nftnl_rule *r, void *ctx)
-{
-	(void)r;
-	(*(int *)ctx)++;
-	return 0;
-}
-
-static int count_rules(struct px_nft *b, int fam, const char *table, const char *chain)
-{
-	int n = 0;
-
-	return pn_nft_dump_rules(&b->nft, fam, table, chain, count_cb, &n) < 0 ? -1 : n;
-}
-
-bool px_nft_intact(struct px_nft *b)
-{
-	for (int fi = 0; fi < 2; fi++) {
-		struct px_fam *f = &b->fam[fi];
-		int fam = (int)px_nfproto(f->family);
-
-		if (!fam_on(b, fi) || !b->built)
-			continue;
-		/* the dispatch and the hook into it: gone with `nft flush ruleset`, `nft flush table`
-		   or `nft delete table` */
-		if (count_rules(b, fam, f->table, "services") != 2 || count_rules(b, fam, f->table, "nat-prerouting") != 1)
-			return false;
-	}
-	return true;
-}
-
-void px_nft_close(struct px_nft *b, struct px_store *st)
-{
-	if (!b)
-		return;
-	for (int fi = 0; fi < 2; fi++) {
-		if (st)
-			fam_reset(&b->fam[fi], st, fi);
-		px_hmap_free(&b->fam[fi].owners);
-		for (int k = 0; k < P_MAX; k++)
-			for (int n = 0; n <= PX_MAX_PICK; n++)
-				free(b->fam[fi].pick_name[k][n]);
-	}
-	pn_nft_close(&b->nft);
-	free(b);
-}
-
-int px_nft_cleanup(struct pn_err *e)
-{
-	struct pn_nft n;
-	int r, fams[] = { NFPROTO_IPV4, NFPROTO_IPV6 }, dels = 0;
-
-	if ((r = pn_nft_open(&n, e)) < 0)
-		return r;
-	pn_nft_begin(&n);
-	for (int i = 0; i < 2; i++) {
-		if (pn_nft_table_exists(&n, fams[i], PX_TABLE_A))
-			pn_nft_del_table(&n, fams[i], PX_TABLE_A), dels++;
-		if (pn_nft_table_exists(&n, fams[i], PX_TABLE_B))
-			pn_nft_del_table(&n, fams[i], PX_TABLE_B), dels++;
-	}
-	r = dels ? pn_nft_commit(&n, e) : 0;
-	pn_nft_close(&n);
 	return r;
 }
