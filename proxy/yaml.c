@@ -9,6 +9,8 @@
 #include "yaml.h"
 
 #define MAX_DEPTH 128
+/* what aliases may copy in one stream: go-yaml refuses "excessive aliasing" too (billion laughs) */
+#define MAX_ALIAS_NODES 1000000
 #define MAX_ANCHORS 64
 
 struct frame {
@@ -22,6 +24,7 @@ struct state {
 	json_t *docs, *root;
 	struct { char *name; json_t *value; } anchors[MAX_ANCHORS];
 	int nanchors;
+	size_t alias_nodes;          /* nodes copied by aliases so far */
 };
 
 static bool all_digits(const char *s, const char *set)
@@ -65,6 +68,29 @@ static json_t *scalar(const yaml_event_t *ev)
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return json_stringn(v, ev->data.scalar.length);
 	return plain_scalar(v);
+}
+
+/* the nodes of v, counting no further than limit */
+static size_t nodes(const json_t *v, size_t limit)
+{
+	size_t n = 1, i;
+	const char *k;
+	json_t *x;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x) {
+			if (n > limit)
+				break;
+			n += nodes(x, limit - n);
+		}
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x) {
+			if (n > limit)
+				break;
+			n += nodes(x, limit - n);
+		}
+	}
+	return n;
 }
 
 static void remember(struct state *st, const unsigned char *anchor, json_t *v)
@@ -162,11 +188,19 @@ int px_yaml_load(const char *buf, size_t len, json_t **docs, struct pn_err *e)
 		case YAML_ALIAS_EVENT: {
 			json_t *v = NULL;
 
-			for (int i = 0; i < st.nanchors && !v; i++)
-				if (!strcmp(st.anchors[i].name, (const char *)ev.data.alias.anchor))
+			for (int i = 0; i < st.nanchors && !v && r == 0; i++) {
+				if (strcmp(st.anchors[i].name, (const char *)ev.data.alias.anchor))
+					continue;
+				st.alias_nodes += nodes(st.anchors[i].value, MAX_ALIAS_NODES);
+				if (st.alias_nodes > MAX_ALIAS_NODES)
+					r = pn_err_set(e, CNI_ERR_DECODE, -E2BIG, "YAML: aliases expand to more than %d nodes",
+						       MAX_ALIAS_NODES);
+				else
 					v = json_deep_copy(st.anchors[i].value);
-			r = v ? add(&st, v, e)
-			      : pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "YAML: unknown alias %s", ev.data.alias.anchor);
+			}
+			if (r == 0)
+				r = v ? add(&st, v, e)
+				      : pn_err_set(e, CNI_ERR_DECODE, -EINVAL, "YAML: unknown alias %s", ev.data.alias.anchor);
 			break;
 		}
 		case YAML_SEQUENCE_START_EVENT:

@@ -370,6 +370,27 @@ static void test_topology(void **state)
 	px_backends_free(&b);
 }
 
+/* billion laughs: aliases of aliases are refused once they would copy too much */
+static void test_alias_bomb(void **state)
+{
+	char doc[4096];
+	size_t n = 0;
+	struct pn_err e;
+	json_t *docs = NULL;
+
+	(void)state;
+	n += (size_t)snprintf(doc + n, sizeof(doc) - n, "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (int i = 1; i < 10; i++)
+		n += (size_t)snprintf(doc + n, sizeof(doc) - n, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n",
+				      i, i, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+	assert_int_equal(px_yaml_load(doc, n, &docs, &e), -E2BIG);
+	assert_non_null(strstr(e.msg, "aliases expand"));
+	assert_null(docs);
+	/* a few aliases are fine */
+	assert_int_equal(px_yaml_load("a: &x [1, 2]\nb: *x\n", 19, &docs, &e), 0);
+	json_decref(docs);
+}
+
 /* the other kinds the proxy reads: a Node's zone, a ServiceCIDR's prefixes */
 static void test_node_and_service_cidr(void **state)
 {
@@ -411,6 +432,7 @@ int main(void)
 		cmocka_unit_test(test_backends),
 		cmocka_unit_test(test_topology),
 		cmocka_unit_test(test_node_and_service_cidr),
+		cmocka_unit_test(test_alias_bomb),
 	};
 
 	return cmocka_run_group_tests_name("manifest", tests, NULL, teardown);
