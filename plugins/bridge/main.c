@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "check.h"
 #include "config.h"
+#include "ctx.h"
 #include "json.h"
 #include "link.h"
 #include "masq.h"
@@ -25,55 +27,7 @@
 
 #define MAX_ADDRS 64
 
-/* Sockets in the node and in the pod, and the node's netns for the veth peer. */
-struct ctx {
-	struct pn_nl host, pod;
-	int host_ns, pod_ns;
-};
 
-static void ctx_close(struct ctx *x)
-{
-	pn_nl_close(&x->host);
-	pn_nl_close(&x->pod);
-	if (x->host_ns >= 0)
-		close(x->host_ns);
-	if (x->pod_ns >= 0)
-		close(x->pod_ns);
-}
-
-/* Opens the pod netns and a netlink socket inside it; -ENOENT when the netns is gone. */
-static int open_pod(struct ctx *x, const char *netns, struct pn_err *e)
-{
-	int saved, r;
-
-	if ((r = pn_netns_open(netns, &x->pod_ns, e)) < 0)
-		return r;
-	if ((r = pn_netns_enter(x->pod_ns, &saved, e)) < 0)
-		return r;
-	r = pn_nl_open(&x->pod, e);
-	pn_netns_leave(&saved);
-	return r;
-}
-
-static int ctx_open(struct ctx *x, const struct cni_req *req, bool need_pod, struct pn_err *e)
-{
-	int r;
-
-	memset(x, 0, sizeof(*x));
-	x->host_ns = x->pod_ns = -1;
-	if ((r = pn_nl_open(&x->host, e)) < 0)
-		return r;
-	x->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (x->host_ns < 0)
-		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "open /proc/self/ns/net: %s", strerror(errno));
-	if (!need_pod)
-		return 0;
-	if ((r = open_pod(x, req->netns, e)) < 0)
-		return r;
-	if (pn_netns_same(x->host_ns, x->pod_ns) == 1)
-		return pn_err_set(e, CNI_ERR_INVALID_NETNS, -EINVAL, "plugin's netns and netns from CNI_NETNS should not be the same");
-	return 0;
-}
 
 /* Sysctls of the pod's interface, written from inside the pod netns. */
 static int pod_sysctls(struct ctx *x, const struct br_conf *c, const char *ifname, bool v6, struct pn_err *e)
@@ -448,7 +402,7 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	n = prev_addresses(req, addrs, MAX_ADDRS);
 	from_prev = n > 0;
 	/* a missing netns or interface is fine: DEL is best effort and idempotent */
-	if (*req->netns && open_pod(&x, req->netns, &ignore) == 0 &&
+	if (*req->netns && ctx_open_pod(&x, req->netns, &ignore) == 0 &&
 	    pn_link_get(&x.pod, req->ifname, 0, &ctr, &ignore) == 0) {
 		if (!n)
 			n = pod_addresses(&x, ctr.index, addrs, MAX_ADDRS);
@@ -489,121 +443,6 @@ out:
 	}
 	ctx_close(&x);
 	return r < 0 ? r : 0;
-}
-
-static json_t *find_iface(json_t *ifaces, const char *name, const char *sandbox)
-{
-	json_t *i;
-	size_t k;
-
-	json_array_foreach(ifaces, k, i) {
-		const char *n = json_string_value(pn_json_get(i, "name"));
-		const char *s = json_string_value(pn_json_get(i, "sandbox"));
-
-		if (n && !strcmp(n, name) && (!sandbox || (s && !strcmp(s, sandbox))))
-			return i;
-	}
-	return NULL;
-}
-
-static bool mac_matches(const json_t *iface, const uint8_t mac[6])
-{
-	const char *m = json_string_value(pn_json_get(iface, "mac"));
-	uint8_t want[6];
-
-	return !m || !*m || (pn_mac_parse(m, want) == 0 && !memcmp(want, mac, 6));
-}
-
-static int br_check(const struct cni_req *req, struct pn_err *e)
-{
-	json_t *prev = pn_json_get(req->conf, "prevResult"), *canon = NULL, *ifaces, *bi, *ci, *ip, *it;
-	struct pn_addr addrs[MAX_ADDRS];
-	struct pn_link br, ctr, hv;
-	struct br_conf c;
-	struct ctx x;
-	size_t n = 0, i;
-	bool found = false;
-	int r;
-
-	if ((r = br_conf_load(&c, req, e)) < 0)
-		return r;
-	if ((r = ctx_open(&x, req, true, e)) < 0)
-		goto out;
-	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_CHECK, NULL, e)) < 0)
-		goto out;
-	if (!prev) {
-		r = pn_err_set(e, CNI_ERR_INTERNAL, -EINVAL, "Required prevResult missing");
-		goto out;
-	}
-	if ((r = cni_result_parse(prev, req->version, &canon, e)) < 0)
-		goto out;
-	ifaces = pn_json_get(canon, "interfaces");
-	bi = find_iface(ifaces, c.bridge, NULL);
-	ci = find_iface(ifaces, req->ifname, req->netns);
-	if (!bi || pn_link_get(&x.host, c.bridge, 0, &br, e) < 0 || strcmp(br.kind, "bridge") || !mac_matches(bi, br.mac) ||
-	    !!(br.flags & IFF_PROMISC) != c.promisc) {
-		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI created bridge %s in host namespace was not found", c.bridge);
-		goto out;
-	}
-	if (!ci || pn_link_get(&x.pod, req->ifname, 0, &ctr, e) < 0 || strcmp(ctr.kind, "veth") || !mac_matches(ci, ctr.mac)) {
-		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI created interface in container %s not found", req->ifname);
-		goto out;
-	}
-	json_array_foreach(ifaces, i, it) {
-		const char *name = json_string_value(pn_json_get(it, "name"));
-
-		if (!name || it == bi || it == ci || pn_json_get(it, "sandbox"))
-			continue;
-		if (pn_link_get(&x.host, name, 0, &hv, e) == 0 && !strcmp(hv.kind, "veth") && hv.index == ctr.peer &&
-		    hv.master == br.index && mac_matches(it, hv.mac))
-			found = true;
-	}
-	if (!found) {
-		r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "CNI veth created for bridge %s was not found", c.bridge);
-		goto out;
-	}
-	if ((r = pn_addr_list(&x.pod, ctr.index, AF_UNSPEC, addrs, MAX_ADDRS, &n, e)) < 0)
-		goto out;
-	json_array_foreach(pn_json_get(canon, "ips"), i, ip) {
-		struct pn_prefix p;
-		bool have = false;
-		char a[PN_PREFIX_STRLEN];
-
-		if (pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &p) < 0)
-			continue;
-		for (size_t k = 0; k < n; k++)
-			have |= pn_ip_eq(&addrs[k].p.ip, &p.ip) && addrs[k].p.len == p.len;
-		if (!have) {
-			r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "Failed to match addr %s on interface %s",
-				       pn_prefix_format(&p, a), req->ifname);
-			goto out;
-		}
-	}
-	json_array_foreach(pn_json_get(canon, "routes"), i, it) {
-		struct pn_route routes[256];
-		struct pn_prefix d;
-		size_t nr = 0;
-		bool have = false;
-		char a[PN_PREFIX_STRLEN];
-
-		if (pn_prefix_parse(json_string_value(pn_json_get(it, "dst")), &d) < 0)
-			continue;
-		d.ip = pn_prefix_network(&d);
-		if ((r = pn_route_list(&x.pod, d.ip.family, routes, 256, &nr, e)) < 0)
-			goto out;
-		for (size_t k = 0; k < nr; k++)
-			have |= routes[k].dst.len == d.len && pn_ip_eq(&routes[k].dst.ip, &d.ip);
-		if (!have) {
-			r = pn_err_set(e, CNI_ERR_INTERNAL, -ENOENT, "Failed to match route %s on interface %s",
-				       pn_prefix_format(&d, a), req->ifname);
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	json_decref(canon);
-	ctx_close(&x);
-	return r;
 }
 
 static int br_status(const struct cni_req *req, struct pn_err *e)
