@@ -145,6 +145,19 @@ for V in 0.3.1 0.4.0 1.0.0; do
 	echo "# libcni $V: $((SECONDS - T0)) s"
 done
 
+# --- deploy/10-podnet.conflist, the example network, through libcni (bridge and dataDir of this run) ---
+POD=$P-poddeploy
+netns_add "$POD"
+sed -e "s|\"cni0\"|\"$BR\"|" -e "s|/var/lib/cni/networks|$DATA|" -e "s|\"podnet\"|\"$P-deploy\"|" \
+	"$TOP/deploy/10-podnet.conflist" > "$TMP/deploy.conflist"
+lcni add "$TMP/deploy.conflist" "$P-deploy-ctr"
+expect_rc "deploy/10-podnet.conflist: ADD through libcni"
+expect_match "deploy/10-podnet.conflist: the pod has an address of the example subnet" \
+	"$(ip -n "$POD" -4 -o addr show dev eth0 2>&1 | awk '{ print $4 }')" '^10\.244\.1\.[0-9]+/24$'
+lcni del "$TMP/deploy.conflist" "$P-deploy-ctr"
+expect_rc "deploy/10-podnet.conflist: DEL through libcni"
+expect "deploy/10-podnet.conflist: no reservation left" "$(reservations "$P-deploy")" ""
+
 # --- podman + runc ---------------------------------------------------------------------
 T0=$SECONDS
 PM=$TMP/podman

@@ -180,6 +180,19 @@ ask "$P-web3" -t 500 10.244.2.1 30090
 expect_match "--nodeport-addresses: not on node b's bridge address" "$ARC" "^(7|28)$"
 stop_proxy b
 
+# --- deploy/podnet-proxy.service: its ExecStart command line runs (on a directory of ours) ---
+exec_start=$(sed -n 's/^ExecStart=//p' "$TOP/deploy/podnet-proxy.service")
+read -r -a argv <<<"$exec_start"
+argv[0]=$PROXY
+for i in "${!argv[@]}"; do [[ ${argv[i]} == /etc/podnet/manifests ]] && argv[i]=$TMP/manifests-unit; done
+mkdir -p "$TMP/manifests-unit"
+ip netns exec "$P-b" "${argv[@]}" --node-name node-b >"$TMP/unit.log" 2>&1 & unit_pid=$!
+at_exit "kill $unit_pid"
+unit_ok() { [[ $(ip netns exec "$P-b" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:10256/healthz) == 200 ]]; }
+until_true 5 unit_ok; expect "deploy/podnet-proxy.service: its ExecStart runs and becomes healthy" "$?" 0
+kill "$unit_pid"; wait "$unit_pid" 2>/dev/null
+ip netns exec "$P-b" "$PROXY" --cleanup
+
 # --- SIGTERM leaves the rules, --cleanup removes them ---
 stop_proxy a
 answers "$P-client" 3 10.96.0.12 80
