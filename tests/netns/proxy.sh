@@ -114,6 +114,18 @@ pinned() { answers "$P-client" 15 10.96.0.10 80; [[ $NAMES =~ ^web[123]$ ]]; }
 until_true 2 pinned; expect "sessionAffinity ClientIP: 15 connections from one client reach one endpoint ($NAMES)" "$?" 0
 answers "$P-client2" 15 10.96.0.10 80
 expect_match "sessionAffinity: another client is pinned too" "$NAMES" "^web[123]$"
+# the default timeout (10800 s) on the endpoint's set, with the client's address in it
+aff=$(ip netns exec "$P-a" nft list table ip "$(our_table a ip)" | grep -A8 "set affinity-default/web/tcp/p__" | tr -d '\n\t')
+expect_match "sessionAffinity: per-endpoint sets with timeout 10800 s hold the client" "$aff" "timeout 3h.*${POD4[client]//./\\.}"
+# timeoutSeconds 2: after 2 s without a new connection the client is forgotten
+sed -i 's/  sessionAffinity: ClientIP/  sessionAffinity: ClientIP\n  sessionAffinityConfig: {clientIP: {timeoutSeconds: 2}}/' "$M/web.yaml"
+two() { ip netns exec "$P-a" nft list table ip "$(our_table a ip)" | grep -q "timeout 2s"; }
+until_true 2 two; expect "sessionAffinity timeoutSeconds 2: the sets' timeout follows (${WAITED} ms)" "$?" 0
+ask "$P-client" 10.96.0.10 80
+held() { ip netns exec "$P-a" nft list table ip "$(our_table a ip)" | grep -A8 "set affinity-default/web" | grep -q "${POD4[client]} "; }
+expect_true "sessionAffinity timeoutSeconds 2: the client is in a set after a connection" held
+sleep 2.5
+expect "sessionAffinity timeoutSeconds 2: 2.5 s later the client is no longer pinned" "$(held && echo pinned || echo forgotten)" forgotten
 t0=$(date +%s%N); ask "$P-client" -t 3000 10.96.0.11 80; dt=$(( ($(date +%s%N) - t0) / 1000000 ))
 expect "no endpoints: connection refused (exit 7), at once (${dt} ms)" "$ARC" 7
 ask "$P-client" -t 3000 10.96.0.10 81
