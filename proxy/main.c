@@ -261,7 +261,7 @@ static int local_ready(const struct daemon *d, const struct px_svc_view *v, unsi
 			if (!(f ? d->o.nft.ipv6 : d->o.nft.ipv4))
 				continue;
 			if ((r = px_backends_of(&v->svc, &v->svc.ports[p], fam, v->refs, v->nslices,
-						d->o.node, &b, e)) < 0)
+						d->o.node, NULL, &b, e)) < 0)
 				break;
 			/* the fallback list is terminating endpoints standing in: not ready */
 			for (size_t i = 0; i < b.nlocal && !b.local_fallback; i++) {

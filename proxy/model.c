@@ -97,21 +97,14 @@ int px_backends_for(const struct px_service *svc, const struct px_svc_port *port
 		return pn_err_set(e, CNI_ERR_INTERNAL, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < nslices; i++)
 		refs[i] = &slices[i];
-	r = px_backends_of(svc, port, family, refs, nslices, node, out, e);
+	r = px_backends_of(svc, port, family, refs, nslices, node, NULL, out, e);
 	free(refs);
 	return r;
 }
 
 int px_backends_of(const struct px_service *svc, const struct px_svc_port *port, int family,
-		   const struct px_slice *const *slices, size_t nslices, const char *node,
+		   const struct px_slice *const *slices, size_t nslices, const char *node, const char *zone,
 		   struct px_backends *out, struct pn_err *e)
-{
-	return px_backends_topo(svc, port, family, slices, nslices, node, NULL, out, e);
-}
-
-int px_backends_topo(const struct px_service *svc, const struct px_svc_port *port, int family,
-		     const struct px_slice *const *slices, size_t nslices, const char *node, const char *zone,
-		     struct px_backends *out, struct pn_err *e)
 {
 	enum topo mode;
 	bool any_avail_ready = false;

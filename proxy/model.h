@@ -31,14 +31,13 @@ struct px_backends {
 int px_backends_for(const struct px_service *svc, const struct px_svc_port *port, int family,
 		    const struct px_slice *slices, size_t nslices, const char *node,
 		    struct px_backends *out, struct pn_err *e);
-/* The same from an array of slice pointers (the store's index of a Service's slices). */
+/*
+ * The same from an array of slice pointers (the store's index of a Service's slices), with
+ * topology hints (research/proxy.md §1.6): zone is this node's zone, or NULL.
+ */
 int px_backends_of(const struct px_service *svc, const struct px_svc_port *port, int family,
-		   const struct px_slice *const *slices, size_t nslices, const char *node,
+		   const struct px_slice *const *slices, size_t nslices, const char *node, const char *zone,
 		   struct px_backends *out, struct pn_err *e);
-/* The same with topology hints (research/proxy.md §1.6): zone is this node's zone, or NULL. */
-int px_backends_topo(const struct px_service *svc, const struct px_svc_port *port, int family,
-		     const struct px_slice *const *slices, size_t nslices, const char *node, const char *zone,
-		     struct px_backends *out, struct pn_err *e);
 void px_backends_free(struct px_backends *b);
 
 #endif

@@ -522,7 +522,7 @@ ours:
 			 c.port->name[0] ? c.port->name : "");
 		if (!c.port->name[0])
 			snprintf(c.base + strlen(c.base), sizeof(c.base) - strlen(c.base), "%u", c.port->port);
-		if ((r = px_backends_topo(svc, c.port, f->family, v.refs, v.nslices, b->cfg.node, b->zone, &be, e)) < 0)
+		if ((r = px_backends_of(svc, c.port, f->family, v.refs, v.nslices, b->cfg.node, b->zone, &be, e)) < 0)
 			break;
 		/* numgen's modulus is per chain: beyond PX_MAX_PICK endpoints, the first ones serve */
 		if (be.ncluster > PX_MAX_PICK || be.nlocal > PX_MAX_PICK) {

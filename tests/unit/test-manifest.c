@@ -337,16 +337,16 @@ static void test_topology(void **state)
 	assert_int_equal(load(doc, &e), 0);
 	assert_string_equal(slices[0].eps[2].zone_hints, "z1,z3");
 	refs[0] = &slices[0];
-	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(px_backends_of(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
 	assert_int_equal(b.ncluster, 2);
 	assert_string_equal(pn_ip_format(&b.cluster[0].addr, a), "10.244.1.2");
 	assert_string_equal(pn_ip_format(&b.cluster[1].addr, a), "10.244.3.2");
 	px_backends_free(&b);
 	/* a zone no hint names, or no zone: every endpoint */
-	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z9", &b, &e), 0);
+	assert_int_equal(px_backends_of(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z9", &b, &e), 0);
 	assert_int_equal(b.ncluster, 3);
 	px_backends_free(&b);
-	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", NULL, &b, &e), 0);
+	assert_int_equal(px_backends_of(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", NULL, &b, &e), 0);
 	assert_int_equal(b.ncluster, 3);
 	px_backends_free(&b);
 
@@ -356,7 +356,7 @@ static void test_topology(void **state)
 		 "- {addresses: [10.244.2.2], hints: {forZones: [{name: z1}], forNodes: [{name: node-a}]}}\n", svc);
 	assert_int_equal(load(doc, &e), 0);
 	refs[0] = &slices[0];
-	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(px_backends_of(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
 	assert_int_equal(b.ncluster, 1);
 	assert_string_equal(pn_ip_format(&b.cluster[0].addr, a), "10.244.2.2");
 	px_backends_free(&b);
@@ -365,7 +365,7 @@ static void test_topology(void **state)
 		 "- {addresses: [10.244.2.2]}\n", svc);
 	assert_int_equal(load(doc, &e), 0);
 	refs[0] = &slices[0];
-	assert_int_equal(px_backends_topo(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
+	assert_int_equal(px_backends_of(&svcs[0], &svcs[0].ports[0], AF_INET, refs, 1, "node-a", "z1", &b, &e), 0);
 	assert_int_equal(b.ncluster, 2);
 	px_backends_free(&b);
 }
