@@ -52,7 +52,7 @@ struct px_udp_change {
 struct px_sync_stats {
 	bool full;
 	size_t services, endpoints, elements;   /* programmed after the sync */
-	size_t added, deleted;                  /* element operations sent */
+	size_t ops;                             /* element operations sent (incremental syncs) */
 	struct px_udp_change *udp;              /* UDP Service ports whose endpoints changed */
 	size_t nudp;
 };

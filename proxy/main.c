@@ -297,26 +297,27 @@ static int local_ready(const struct daemon *d, const struct px_svc_view *v, unsi
 static void health_checks(struct daemon *d)
 {
 	for (struct px_svc_state *s = d->st.dirty; s; s = s->next_dirty) {
+		struct px_service svc;
 		struct px_svc_view v;
 		struct pn_err e = { 0 };
 		uint16_t port = 0;
 		unsigned n = 0;
 		int r;
 
-		if (s->svc) {
+		/* the Service alone decides whether it has a server; its slices only count then */
+		if (px_store_service(s, &svc) == 0 && svc.type == PX_LOAD_BALANCER && svc.etp_local &&
+		    svc.health_check_node_port) {
 			if ((r = px_store_view(s, &v)) < 0) {
 				pn_log("podnet-proxy: health check of %s/%s: %s", s->ns, s->name, strerror(-r));
 				continue;   /* the last state stays */
 			}
-			if (v.svc.type == PX_LOAD_BALANCER && v.svc.etp_local && v.svc.health_check_node_port) {
-				port = v.svc.health_check_node_port;
-				if ((r = local_ready(d, &v, &n, &e)) < 0) {
-					pn_log("podnet-proxy: health check of %s/%s: %s", s->ns, s->name, e.msg);
-					px_store_view_free(&v);
-					continue;
-				}
-			}
+			port = svc.health_check_node_port;
+			r = local_ready(d, &v, &n, &e);
 			px_store_view_free(&v);
+			if (r < 0) {
+				pn_log("podnet-proxy: health check of %s/%s: %s", s->ns, s->name, e.msg);
+				continue;
+			}
 		}
 		if (px_hc_set(d->hc, s->ns, s->name, port, n) < 0)
 			pn_log("podnet-proxy: health check of %s/%s: out of memory", s->ns, s->name);
@@ -341,7 +342,7 @@ static int sync_now(struct daemon *d, bool full)
 		px_metrics_programmed(&d->m, s.services, s.endpoints, s.elements);
 		if (!s.full && d->o.verbosity >= 2)
 			pn_log("podnet-proxy: sync: %zu element operations in %.3f ms; %zu service ports, %zu endpoints",
-			       s.added, dt * 1000, s.services, s.endpoints);
+			       s.ops, dt * 1000, s.services, s.endpoints);
 		if (s.full || !d->synced_once)
 			pn_log("podnet-proxy: programmed %zu service ports, %zu endpoints (%zu elements) in %.1f ms",
 			       s.services, s.endpoints, s.elements, dt * 1000);

@@ -460,7 +460,7 @@ static int incremental(struct px_nft *b, struct px_store *st, struct px_svc_stat
 	if (r == 0) {
 		for (int fi = 0; fi < 2; fi++) {
 			if (px_fam_on(b, fi)) {
-				stats->added += q[fi].total;
+				stats->ops += q[fi].total;
 				queue_emit(b, &b->fam[fi], &q[fi]);
 			}
 		}

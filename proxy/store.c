@@ -236,12 +236,21 @@ void px_store_view_free(struct px_svc_view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-int px_store_view(const struct px_svc_state *s, struct px_svc_view *v)
+int px_store_service(const struct px_svc_state *s, struct px_service *out)
 {
 	size_t pos = 0;
 
+	if (!s->svc || px_unpack(s->svc->blob, s->svc->len, &pos, (unsigned char *)out, sizeof(*out)) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int px_store_view(const struct px_svc_state *s, struct px_svc_view *v)
+{
+	size_t pos;
+
 	memset(v, 0, sizeof(*v));
-	if (!s->svc || px_unpack(s->svc->blob, s->svc->len, &pos, (unsigned char *)&v->svc, sizeof(v->svc)) < 0)
+	if (px_store_service(s, &v->svc) < 0)
 		return -EINVAL;
 	if (!(v->slices = calloc(s->nslices + 1, sizeof(*v->slices))) ||
 	    !(v->refs = calloc(s->nslices + 1, sizeof(*v->refs))))

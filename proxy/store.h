@@ -57,6 +57,8 @@ void px_store_set_self(struct px_store *st, const char *node);
 void px_store_all_dirty(struct px_store *st);
 /* Takes the dirty list (the caller clears ->dirty of each as it goes). */
 struct px_svc_state *px_store_take_dirty(struct px_store *st);
+/* Unpacks a Service that exists (s->svc), without its slices; -EINVAL. */
+int px_store_service(const struct px_svc_state *s, struct px_service *out);
 /* Unpacks a Service that exists (s->svc) and its slices; -ENOMEM or -EINVAL. */
 int px_store_view(const struct px_svc_state *s, struct px_svc_view *v);
 void px_store_view_free(struct px_svc_view *v);
