@@ -37,14 +37,13 @@ ifneq ($(V),1)
 Q := @
 endif
 
-LIB_SRC  := $(wildcard lib/*.c)
+LIB_SRC  := $(wildcard lib/*.c lib/host-local/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 LIBPODNET := $(BUILD)/lib/libpodnet.a
 
+# host-local's allocator, store, config and verbs are in lib/host-local (bridge runs them too)
 HL_SRC   := $(wildcard plugins/host-local-ipam/*.c)
 HL_OBJ   := $(HL_SRC:%.c=$(BUILD)/%.o)
-# the allocator, store and config of host-local without its main(), for unit tests and fuzzing
-HL_CORE  := $(filter-out $(BUILD)/plugins/host-local-ipam/main.o,$(HL_OBJ))
 
 # podnet-proxy: everything but main() is also linked into the unit tests
 PX_SRC   := $(wildcard proxy/*.c)
@@ -78,7 +77,17 @@ $(LIBPODNET): $(LIB_OBJ)
 $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -o $@ $^ $(HL_LIBS)
+	$(Q)$(CC) $(LDFLAGS) $(PLUGIN_LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(HL_LIBS)
+
+# bridge runs host-local's verbs in-process when the host-local on CNI_PATH is this build's
+# (lib/cni-delegate.c): it carries that executable's GNU build ID
+$(BUILD)/gen/host-local-id.h: $(BUILD)/bin/host-local
+	@mkdir -p $(@D)
+	$(Q)id=$$(readelf -n $< | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p'); \
+	[ -n "$$id" ] || { echo "$<: no GNU build ID" >&2; exit 1; }; \
+	printf '#define PN_HOST_LOCAL_BUILD_ID "%s"\n' "$$id" >$@.tmp && mv $@.tmp $@
+$(BUILD)/plugins/bridge/main.o: $(BUILD)/gen/host-local-id.h
+$(BUILD)/plugins/bridge/main.o: override CFLAGS += -I$(BUILD)/gen
 
 $(BUILD)/bin/bridge: $(BR_OBJ) $(LIBPODNET)
 	@mkdir -p $(@D)
@@ -115,8 +124,8 @@ $(BUILD)/tests/pn-ct-clean: $(BUILD)/tests/tools/pn-ct-clean.o $(BUILD)/proxy/co
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
-$(BUILD)/tests/unit/%.o: override CFLAGS += -Iplugins/host-local-ipam
-$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(HL_CORE) $(filter-out %/main.o,$(BR_OBJ)) $(PX_CORE) $(LIBPODNET)
+$(BUILD)/tests/unit/%.o: override CFLAGS += -Ilib/host-local
+$(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(filter-out %/main.o,$(BR_OBJ)) $(PX_CORE) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
@@ -134,9 +143,9 @@ fuzz: $(BUILD)/fuzz/fuzz-config
 	$(BUILD)/fuzz/fuzz-config -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -rss_limit_mb=1024 \
 		-timeout=5 $(BUILD)/fuzz/corpus tests/fuzz/seeds
 
-$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(HL_SRC)) $(filter-out %/main.c,$(PX_SRC))
+$(BUILD)/fuzz/fuzz-config: tests/fuzz/fuzz-config.c $(LIB_SRC) $(filter-out %/main.c,$(PX_SRC))
 	@mkdir -p $(@D)
-	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Iplugins/host-local-ipam $(PKG_CFLAGS) \
+	clang -std=gnu11 -g -O1 -D_GNU_SOURCE -Ilib -Ilib/host-local $(PKG_CFLAGS) \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ $^ $(PKG_LIBS)
 
 bench: all

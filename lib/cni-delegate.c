@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cni.h"
+#include "elf-id.h"
 #include "json.h"
 
 extern char **environ;
@@ -180,6 +181,38 @@ static void job_collect(struct cni_job *j, int *status)
 		j->out[j->out_len] = '\0';
 }
 
+static const struct cni_builtin *builtin;
+
+void cni_delegate_set_builtin(const struct cni_builtin *b)
+{
+	builtin = b;
+}
+
+/* Whether exe is the build whose plugin is compiled in (and executable, as an exec needs). */
+static bool is_builtin(const char *type, const char *exe)
+{
+	char id[128];
+
+	return builtin && !strcmp(type, builtin->type) && !access(exe, X_OK) &&
+	       pn_elf_build_id(exe, id, sizeof(id)) == 0 && !strcmp(id, builtin->build_id);
+}
+
+/* What the exec'd plugin would do with the same stdin and environment (CNI_COMMAND = cmd). */
+static void run_builtin(const struct cni_req *req, enum cni_cmd cmd, struct cni_job *j)
+{
+	struct cni_req sub = *req;
+	json_t *canon = NULL;
+
+	sub.cmd = cmd;
+	sub.command = cmd_name(cmd);
+	j->builtin_err = (struct pn_err){ .code = CNI_ERR_INTERNAL };
+	j->builtin_r = cni_run_verb(builtin->plugin, &sub, &canon, &j->builtin_err);
+	/* an ADD's result as the plugin would have printed it, for cni_delegate_finish to parse */
+	if (j->builtin_r == 0 && cmd == CNI_CMD_ADD)
+		j->builtin_r = cni_result_convert(canon, sub.version, &j->builtin_out, &j->builtin_err);
+	json_decref(canon);
+}
+
 int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *j,
 		       struct pn_err *e)
 {
@@ -193,6 +226,11 @@ int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd
 	r = cni_find_in_path(type, req->path, exe, sizeof(exe), e);
 	if (r < 0)
 		return r;
+	if (is_builtin(type, exe)) {
+		j->builtin = j->running = true;
+		run_builtin(req, cmd, j);
+		return 0;
+	}
 	r = job_spawn(j, exe, cmd, req->raw, req->raw_len, e);
 	if (r == 0)
 		j->running = true;
@@ -209,9 +247,21 @@ int cni_delegate_finish(const struct cni_req *req, struct cni_job *j, json_t **r
 	if (!j->running)
 		return 0;
 	j->running = false;
-	job_collect(j, &status);
-	if (j->out_len)
-		o = json_loadb(j->out, j->out_len, 0, NULL);
+	if (j->builtin) {
+		if (j->builtin_r < 0) {
+			/* as the exec'd plugin's error JSON would arrive: code, msg, details */
+			*e = j->builtin_err;
+			r = -EIO;
+			goto out;
+		}
+		o = j->builtin_out;
+		j->builtin_out = NULL;
+		status = 0;
+	} else {
+		job_collect(j, &status);
+		if (j->out_len)
+			o = json_loadb(j->out, j->out_len, 0, NULL);
+	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		json_t *code = pn_json_get(o, "code"), *msg = pn_json_get(o, "msg");
 
@@ -244,6 +294,8 @@ int cni_delegate_finish(const struct cni_req *req, struct cni_job *j, json_t **r
 	}
 out:
 	json_decref(o);
+	json_decref(j->builtin_out);
+	j->builtin_out = NULL;
 	free(j->out);
 	j->out = NULL;
 	return r;

@@ -279,13 +279,25 @@ static int dispatch(const struct cni_plugin *p, struct cni_req *req, const char 
 	r = parse_stdin(req, input, len, e);
 	if (r < 0)
 		return r;
-	switch (req->cmd) {
-	case CNI_CMD_ADD:
-		if ((r = check_version(req, "ADD", NULL, e)) < 0 || (r = p->add(req, &result, e)) < 0)
-			return r;
+	if ((r = cni_run_verb(p, req, &result, e)) < 0)
+		return r;
+	if (req->cmd == CNI_CMD_ADD) {
 		r = cni_result_print(result, req->version, e);
 		json_decref(result);
-		return r;
+	}
+	return r;
+}
+
+int cni_run_verb(const struct cni_plugin *p, struct cni_req *req, json_t **result, struct pn_err *e)
+{
+	int r;
+
+	*result = NULL;
+	switch (req->cmd) {
+	case CNI_CMD_ADD:
+		if ((r = check_version(req, "ADD", NULL, e)) < 0)
+			return r;
+		return p->add(req, result, e);
 	case CNI_CMD_DEL:
 		if ((r = check_version(req, "DEL", NULL, e)) < 0)
 			return r;

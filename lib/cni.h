@@ -64,6 +64,12 @@ int cni_main(const struct cni_plugin *plugin);
 /* The same with explicit input (tests, fuzzing): env lookups come from getenv(). */
 int cni_run(const struct cni_plugin *plugin, const char *input, size_t len);
 
+/*
+ * One verb of a plugin on a request whose environment and stdin were read: the version
+ * checks, then the plugin's function; for ADD the canonical result in *result.
+ */
+int cni_run_verb(const struct cni_plugin *plugin, struct cni_req *req, json_t **result, struct pn_err *e);
+
 /* Versions */
 extern const char *const cni_supported_versions[];
 bool cni_version_supported(const char *v);
@@ -100,11 +106,28 @@ struct cni_job {
 	enum cni_cmd cmd;
 	char type[64];
 	bool running;
+	/* run in-process (struct cni_builtin): its return, error and ADD output */
+	bool builtin;
+	int builtin_r;
+	struct pn_err builtin_err;
+	json_t *builtin_out;
 };
 int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *job,
 		       struct pn_err *e);
 /* Waits for the delegate; always to be called after a successful start. */
 int cni_delegate_finish(const struct cni_req *req, struct cni_job *job, json_t **result, struct pn_err *e);
+/*
+ * A plugin compiled into this executable that stands in for an exec of `type` when the file
+ * found on CNI_PATH is the executable of the same build (its GNU build ID is build_id, hex):
+ * the same code on the same stdin and environment gives the same result, files and errors,
+ * without a fork and an exec per call.  Any other file of that name is exec'd as always.
+ */
+struct cni_builtin {
+	const char *type;
+	const struct cni_plugin *plugin;
+	const char *build_id;
+};
+void cni_delegate_set_builtin(const struct cni_builtin *builtin);
 /* Finds an executable regular file `type` in the ':'-separated path; fills out. */
 int cni_find_in_path(const char *type, const char *path, char *out, size_t outlen, struct pn_err *e);
 

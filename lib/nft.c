@@ -33,11 +33,32 @@ int pn_nft_open(struct pn_nft *n, struct pn_err *e)
 	return 0;
 }
 
+static struct {
+	bool on;
+	size_t n;
+	struct mnl_socket *socks[16];
+} deferred;
+
+void pn_nft_defer_close(void)
+{
+	deferred.on = true;
+}
+
+void pn_nft_close_deferred(void)
+{
+	for (size_t i = 0; i < deferred.n; i++)
+		mnl_socket_close(deferred.socks[i]);
+	deferred.n = 0;
+	deferred.on = false;
+}
+
 void pn_nft_close(struct pn_nft *n)
 {
 	if (n->batch)
 		nftnl_batch_free(n->batch);
-	if (n->sock)
+	if (n->sock && deferred.on && deferred.n < sizeof(deferred.socks) / sizeof(deferred.socks[0]))
+		deferred.socks[deferred.n++] = n->sock;
+	else if (n->sock)
 		mnl_socket_close(n->sock);
 	n->batch = NULL;
 	n->sock = NULL;

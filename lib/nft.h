@@ -29,6 +29,16 @@ struct pn_nft {
 
 int pn_nft_open(struct pn_nft *n, struct pn_err *e);
 void pn_nft_close(struct pn_nft *n);
+/*
+ * Closing a netfilter netlink socket makes the kernel finish freeing what transactions
+ * deleted (an RCU grace period, 10-20 ms here), under the netns's nf_tables commit mutex
+ * (nft_rcv_nl_event).  Unregistering a network device of that netns takes the same mutex
+ * while it holds the RTNL lock, so a close and a device delete at the same time wait for
+ * each other.  Between pn_nft_defer_close() and pn_nft_close_deferred(), pn_nft_close
+ * keeps the socket open; pn_nft_close_deferred() closes them, by then without a wait.
+ */
+void pn_nft_defer_close(void);
+void pn_nft_close_deferred(void);
 /* Starts a batch (of 8 KiB pages; _paged: of larger pages, for batches of many elements). */
 void pn_nft_begin(struct pn_nft *n);
 void pn_nft_begin_paged(struct pn_nft *n, uint32_t page);

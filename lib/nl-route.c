@@ -7,6 +7,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <linux/neighbour.h>
+#include <linux/netconf.h>
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,4 +226,40 @@ int pn_route_list(struct pn_nl *nl, int family, struct pn_route *out, size_t max
 	r = pn_nl_talk(nl, nlh, route_cb, &l, e);
 	*n = l.n;
 	return r;
+}
+
+static int netconf_attr(const struct nlattr *a, void *data)
+{
+	int *on = data;
+
+	if (mnl_attr_get_type(a) == NETCONFA_FORWARDING && mnl_attr_get_payload_len(a) >= 4)
+		*on = (int32_t)mnl_attr_get_u32(a) != 0;
+	return MNL_CB_OK;
+}
+
+static int netconf_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWNETCONF)
+		mnl_attr_parse(nlh, sizeof(struct netconfmsg), netconf_attr, data);
+	return MNL_CB_OK;
+}
+
+int pn_netconf_forwarding(struct pn_nl *nl, int family, bool *on, struct pn_err *e)
+{
+	char buf[BUF_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct netconfmsg *ncm;
+	int val = -1, r;
+
+	nlh->nlmsg_type = RTM_GETNETCONF;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ncm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ncm));
+	ncm->ncm_family = (uint8_t)family;
+	mnl_attr_put_u32(nlh, NETCONFA_IFINDEX, (uint32_t)NETCONFA_IFINDEX_ALL);
+	if ((r = pn_nl_talk(nl, nlh, netconf_cb, &val, e)) < 0)
+		return r;
+	if (val < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -ENODATA, "no forwarding setting in the kernel's netconf answer");
+	*on = val;
+	return 0;
 }

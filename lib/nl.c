@@ -2,11 +2,14 @@
 #include <errno.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <linux/neighbour.h>
 #include <arpa/inet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,23 @@ int pn_nl_open(struct pn_nl *nl, struct pn_err *e)
 	}
 	nl->portid = mnl_socket_get_portid(nl->sock);
 	nl->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+int pn_nl_open_monitor(struct pn_nl *nl, unsigned groups, struct pn_err *e)
+{
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!nl->sock)
+		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "netlink socket: %s", strerror(errno));
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
+		int err = errno;
+
+		mnl_socket_close(nl->sock);
+		nl->sock = NULL;
+		return pn_err_set(e, CNI_ERR_INTERNAL, -err, "netlink bind: %s", strerror(err));
+	}
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = 0;
 	return 0;
 }
 
@@ -170,6 +190,24 @@ static int linkinfo_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* IFLA_AF_SPEC: the IPv6 devconf array, indexed by DEVCONF_* */
+static void link_af_spec(const struct nlattr *spec, struct pn_link *l)
+{
+	const struct nlattr *af, *a;
+
+	mnl_attr_for_each_nested(af, spec) {
+		if (mnl_attr_get_type(af) != AF_INET6)
+			continue;
+		mnl_attr_for_each_nested(a, af) {
+			const int32_t *conf = mnl_attr_get_payload(a);
+
+			if (mnl_attr_get_type(a) == IFLA_INET6_CONF &&
+			    mnl_attr_get_payload_len(a) >= (DEVCONF_ACCEPT_RA + 1) * sizeof(int32_t))
+				l->accept_ra = conf[DEVCONF_ACCEPT_RA];
+		}
+	}
+}
+
 static int link_attr(const struct nlattr *a, void *data)
 {
 	struct pn_link *l = data;
@@ -203,6 +241,9 @@ static int link_attr(const struct nlattr *a, void *data)
 	case IFLA_LINKINFO:
 		mnl_attr_parse_nested(a, linkinfo_attr, l);
 		break;
+	case IFLA_AF_SPEC:
+		link_af_spec(a, l);
+		break;
 	}
 	return MNL_CB_OK;
 }
@@ -217,6 +258,7 @@ int pn_nl_link_cb(const struct nlmsghdr *nlh, void *data)
 	memset(l, 0, sizeof(*l));
 	l->index = ifm->ifi_index;
 	l->flags = ifm->ifi_flags;
+	l->accept_ra = -1;
 	mnl_attr_parse(nlh, sizeof(*ifm), link_attr, l);
 	return MNL_CB_OK;
 }
@@ -237,6 +279,66 @@ int pn_link_get(struct pn_nl *nl, const char *name, int index, struct pn_link *o
 	if (r < 0)
 		*e = tmp;
 	return r;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int pn_link_wait_operstate(struct pn_nl *nl, struct pn_nl *mon, int index, uint8_t state, int timeout_ms,
+			   uint8_t *last, struct pn_err *e)
+{
+	double deadline = mono_ms() + timeout_ms;
+	bool ask = true;
+	int r;
+
+	for (;;) {
+		char buf[BUF_SIZE];
+		struct pollfd pfd = { .fd = mnl_socket_get_fd(mon->sock), .events = POLLIN };
+		double left;
+		ssize_t n;
+
+		if (ask) {
+			struct pn_link l;
+
+			/* first, and after a lost event: the state as it is now */
+			if ((r = pn_link_get(nl, NULL, index, &l, e)) < 0)
+				return r;
+			*last = l.operstate;
+			if (l.operstate == state)
+				return 0;
+			ask = false;
+		}
+		while ((n = mnl_socket_recvfrom(mon->sock, buf, sizeof(buf))) > 0) {
+			int len = (int)n;
+
+			for (const struct nlmsghdr *h = (const void *)buf; mnl_nlmsg_ok(h, len); h = mnl_nlmsg_next(h, &len)) {
+				struct pn_link l;
+
+				if (h->nlmsg_type != RTM_NEWLINK)
+					continue;
+				pn_nl_link_cb(h, &l);
+				if (l.index != index)
+					continue;
+				*last = l.operstate;
+				if (l.operstate == state)
+					return 0;
+			}
+		}
+		if (n < 0 && errno == ENOBUFS)
+			ask = true;   /* the socket overflowed: events were dropped */
+		else if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "netlink receive: %s", strerror(errno));
+		left = deadline - mono_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (!ask && poll(&pfd, 1, (int)left + 1) < 0 && errno != EINTR)
+			return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "poll: %s", strerror(errno));
+	}
 }
 
 struct nlmsghdr *pn_nl_msg_add_bridge(char *buf, const char *name, unsigned mtu, bool vlan_filtering)
@@ -325,6 +427,21 @@ int pn_link_set(struct pn_nl *nl, int index, const struct pn_link_change *c, str
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
 	if (c->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, c->mac);
+	return pn_nl_talk(nl, nlh, NULL, NULL, e);
+}
+
+int pn_link_set_ipv4_conf(struct pn_nl *nl, int index, int id, uint32_t value, struct pn_err *e)
+{
+	char buf[BUF_SIZE];
+	struct nlmsghdr *nlh = pn_nl_link_req(buf, RTM_NEWLINK, 0, AF_UNSPEC, index);
+	struct nlattr *spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	struct nlattr *inet = mnl_attr_nest_start(nlh, AF_INET);
+	struct nlattr *conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+
+	mnl_attr_put_u32(nlh, (uint16_t)id, value);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
 	return pn_nl_talk(nl, nlh, NULL, NULL, e);
 }
 

@@ -22,6 +22,8 @@ struct pn_nl {
 };
 
 int pn_nl_open(struct pn_nl *nl, struct pn_err *e);
+/* A socket that only listens: bound to the RTMGRP_* groups, non-blocking. */
+int pn_nl_open_monitor(struct pn_nl *nl, unsigned groups, struct pn_err *e);
 void pn_nl_close(struct pn_nl *nl);
 /* Sends req with NLM_F_ACK and runs cb (may be NULL) on every reply; 0 or -errno. */
 int pn_nl_talk(struct pn_nl *nl, struct nlmsghdr *req, mnl_cb_t cb, void *data, struct pn_err *e);
@@ -40,10 +42,18 @@ struct pn_link {
 	int peer;               /* IFLA_LINK: a veth's peer index (in its own netns) */
 	uint8_t operstate;      /* IF_OPER_* */
 	bool vlan_filtering;    /* bridges */
+	int accept_ra;          /* net.ipv6.conf.<name>.accept_ra; -1 when the link has no IPv6 */
 };
 
 /* By name (index 0) or by index; -ENODEV when there is no such link. */
 int pn_link_get(struct pn_nl *nl, const char *name, int index, struct pn_link *out, struct pn_err *e);
+/*
+ * Waits until link index reaches operstate (IF_OPER_*): asks nl once, then follows the link's
+ * RTM_NEWLINK events on mon (a monitor of RTMGRP_LINK opened before the change that leads
+ * there, so that no event is missed).  -ETIMEDOUT after timeout_ms; *last: the last state seen.
+ */
+int pn_link_wait_operstate(struct pn_nl *nl, struct pn_nl *mon, int index, uint8_t state, int timeout_ms,
+			   uint8_t *last, struct pn_err *e);
 int pn_link_add_bridge(struct pn_nl *nl, const char *name, unsigned mtu, bool vlan_filtering, struct pn_err *e);
 /* A veth pair: `name` here, `peer` born in the netns peer_ns_fd; mac may be NULL. */
 int pn_link_add_veth(struct pn_nl *nl, const char *name, unsigned mtu, const uint8_t *mac,
@@ -59,6 +69,12 @@ struct pn_link_change {
 };
 #define PN_LINK_CHANGE_NONE { .up = -1, .promisc = -1, .master = -1 }
 int pn_link_set(struct pn_nl *nl, int index, const struct pn_link_change *c, struct pn_err *e);
+
+/*
+ * One net.ipv4.conf.<dev>.* value (id: IPV4_DEVCONF_*, e.g. IPV4_DEVCONF_ARP_NOTIFY) over
+ * netlink: no path walk through /proc/sys (see sysctl.h).
+ */
+int pn_link_set_ipv4_conf(struct pn_nl *nl, int index, int id, uint32_t value, struct pn_err *e);
 
 /* Bridge port flags of a port: hairpin (IFLA_BRPORT_MODE) and isolation. */
 int pn_brport_set(struct pn_nl *nl, int index, bool hairpin, bool isolated, struct pn_err *e);
@@ -129,6 +145,8 @@ int pn_neigh_del(struct pn_nl *nl, const struct pn_neigh *n, struct pn_err *e);
 /* Entries of one device; at most max. */
 int pn_neigh_list(struct pn_nl *nl, int family, int ifindex, struct pn_neigh *out, size_t max, size_t *n,
 		  struct pn_err *e);
+/* net.ipv4.ip_forward (AF_INET) or net.ipv6.conf.all.forwarding (AF_INET6), over netlink. */
+int pn_netconf_forwarding(struct pn_nl *nl, int family, bool *on, struct pn_err *e);
 /* Routes of the main table of one family; at most max. */
 int pn_route_list(struct pn_nl *nl, int family, struct pn_route *out, size_t max, size_t *n, struct pn_err *e);
 

@@ -9,12 +9,11 @@
 #include "link.h"
 
 #define IF_OPER_UP 6   /* RFC 2863; linux/if.h clashes with net/if.h */
-#include "sysctl.h"
 
-int br_ensure_bridge(struct pn_nl *host, const struct br_conf *c, struct pn_link *br, struct pn_err *e)
+int br_ensure_bridge(struct ctx *x, const struct br_conf *c, struct pn_link *br, struct pn_err *e)
 {
 	struct pn_link_change up = PN_LINK_CHANGE_NONE;
-	char path[128];
+	struct pn_nl *host = &x->host;
 	int r;
 
 	r = pn_link_get(host, c->bridge, 0, br, e);
@@ -40,8 +39,9 @@ int br_ensure_bridge(struct pn_nl *host, const struct br_conf *c, struct pn_link
 				  "and a bridge created with it)", c->bridge);
 	if (c->promisc && !(br->flags & IFF_PROMISC))
 		up.promisc = 1;
-	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_ra", c->bridge);
-	pn_sysctl_write(path, "0");
+	/* "we want to own the routes for this interface" (the reference, on every ADD) */
+	if (br->accept_ra > 0)
+		ctx_host_v6conf_write(x, c->bridge, "accept_ra", "0");
 	if (!(br->flags & IFF_UP) || up.promisc == 1) {
 		up.up = 1;
 		if ((r = pn_link_set(host, br->index, &up, e)) < 0)
@@ -68,12 +68,12 @@ static int port_vlans(struct pn_nl *host, const struct br_conf *c, int index, st
 	return r < 0 ? pn_err_prefix(e, r, "failed to set up VLANs on the bridge port") : 0;
 }
 
-int br_setup_veth(struct pn_nl *host, struct pn_nl *pod, int host_ns_fd, const struct br_conf *c,
-		  const char *ifname, const struct pn_link *br, struct pn_link *hostveth, struct pn_link *ctr,
-		  struct pn_err *e)
+int br_setup_veth(struct ctx *x, const struct br_conf *c, const char *ifname, const struct pn_link *br,
+		  struct pn_link *hostveth, struct pn_link *ctr, struct pn_err *e)
 {
 	struct pn_link_change ch = PN_LINK_CHANGE_NONE;
-	char peer[IFNAMSIZ], path[128];
+	struct pn_nl *host = &x->host, *pod = &x->pod;
+	char peer[IFNAMSIZ];
 	int r = -EEXIST;
 
 	if (pn_link_get(pod, ifname, 0, ctr, e) == 0)
@@ -84,14 +84,14 @@ int br_setup_veth(struct pn_nl *host, struct pn_nl *pod, int host_ns_fd, const s
 		if (getrandom(&rnd, sizeof(rnd), 0) != sizeof(rnd))
 			rnd = (uint32_t)time(NULL) ^ (uint32_t)tries;
 		snprintf(peer, sizeof(peer), "veth%08x", rnd);
-		r = pn_link_add_veth(pod, ifname, c->mtu, c->has_mac ? c->mac : NULL, peer, c->mtu, host_ns_fd, e);
+		r = pn_link_add_veth(pod, ifname, c->mtu, c->has_mac ? c->mac : NULL, peer, c->mtu, x->host_ns, e);
 	}
 	if (r < 0)
 		return pn_err_prefix(e, r, "failed to create veth pair");
 	if ((r = pn_link_get(pod, ifname, 0, ctr, e)) < 0 || (r = pn_link_get(host, peer, 0, hostveth, e)) < 0)
 		return pn_err_prefix(e, r, "failed to look up the new veth pair");
-	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_ra", peer);
-	pn_sysctl_write(path, "0");
+	if (hostveth->accept_ra > 0)
+		ctx_host_v6conf_write(x, peer, "accept_ra", "0");
 	ch.master = br->index;
 	ch.up = 1;
 	if ((r = pn_link_set(host, hostveth->index, &ch, e)) < 0)
@@ -175,23 +175,17 @@ int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn
 		return 0;   /* a concurrent ADD put it there */
 	if (r < 0)
 		return pn_err_prefix(e, r, "could not add IP address %s to \"%s\"", pn_prefix_format(gw, a), br->name);
-	return 0;
+	return 1;
 }
 
-int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e)
+int br_wait_oper_up(struct pn_nl *nl, struct pn_nl *mon, int index, struct pn_err *e)
 {
-	static const int delays_ms[] = { 0, 1, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1000 };
-	struct pn_link l;
+	uint8_t state = 0;
 	int r;
 
-	for (size_t i = 0; i < sizeof(delays_ms) / sizeof(delays_ms[0]); i++) {
-		struct timespec ts = { .tv_sec = delays_ms[i] / 1000, .tv_nsec = (delays_ms[i] % 1000) * 1000000L };
-
-		nanosleep(&ts, NULL);
-		if ((r = pn_link_get(nl, NULL, index, &l, e)) < 0)
-			return r;
-		if (l.operstate == IF_OPER_UP)
-			return 0;
-	}
-	return pn_err_set(e, CNI_ERR_INTERNAL, -ETIMEDOUT, "bridge port in error state: operstate %u", l.operstate);
+	/* as long as the reference's retries (0, 50, 500, 1000, 1000 ms), without their sleeps */
+	r = pn_link_wait_operstate(nl, mon, index, IF_OPER_UP, 2550, &state, e);
+	if (r == -ETIMEDOUT)
+		return pn_err_set(e, CNI_ERR_INTERNAL, r, "bridge port in error state: operstate %u", state);
+	return r;
 }

@@ -4,18 +4,19 @@
 #define BR_LINK_H
 
 #include "config.h"
+#include "ctx.h"
 #include "nl.h"
 
 /* Creates the bridge if missing (and brings it up); fills br. */
-int br_ensure_bridge(struct pn_nl *host, const struct br_conf *c, struct pn_link *br, struct pn_err *e);
+int br_ensure_bridge(struct ctx *x, const struct br_conf *c, struct pn_link *br, struct pn_err *e);
 /*
  * Creates the pair from inside the pod (pod socket): ifname there, a random veth%08x
  * born in the host netns (host_ns_fd); brings the host end up and attaches it to br.
  */
-int br_setup_veth(struct pn_nl *host, struct pn_nl *pod, int host_ns_fd, const struct br_conf *c,
-		  const char *ifname, const struct pn_link *br, struct pn_link *hostveth, struct pn_link *ctr,
-		  struct pn_err *e);
-/* Puts gw/len on the bridge unless it is there; another address conflicts unless force. */
+int br_setup_veth(struct ctx *x, const struct br_conf *c, const char *ifname, const struct pn_link *br,
+		  struct pn_link *hostveth, struct pn_link *ctr, struct pn_err *e);
+/* Puts gw/len on the bridge unless it is there (1: added, 0: was there); another address
+ * conflicts unless force. */
 int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn_prefix *gw, bool force,
 		   struct pn_err *e);
 /*
@@ -25,7 +26,7 @@ int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn
  */
 int br_ensure_vlan_gateway(struct pn_nl *host, const struct br_conf *c, const struct pn_link *br,
 			   struct pn_link *gwlink, struct pn_err *e);
-/* Waits (bounded, ~2.5 s) for a link to be operationally up. */
-int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e);
+/* Waits (bounded, ~2.5 s) for a link to be operationally up; mon: see pn_link_wait_operstate. */
+int br_wait_oper_up(struct pn_nl *nl, struct pn_nl *mon, int index, struct pn_err *e);
 
 #endif

@@ -5,21 +5,26 @@
  * drop-in for the reference plugin; a failed ADD undoes all it did.
  */
 #include <errno.h>
+#include <linux/ip.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <linux/rtnetlink.h>
 
 #include "cni.h"
 #include "check.h"
 #include "config.h"
 #include "ctx.h"
+#include "host-local-id.h"
+#include "host-local/plugin.h"
 #include "json.h"
 #include "link.h"
 #include "masq.h"
 #include "netns.h"
+#include "nft.h"
 #include "refclean.h"
 #include "nl.h"
 #include "spoofchk.h"
@@ -29,34 +34,59 @@
 
 
 
-/* Sysctls of the pod's interface, written from inside the pod netns. */
-static int pod_sysctls(struct ctx *x, const struct br_conf *c, const char *ifname, bool v6, struct pn_err *e)
+/*
+ * Sysctls of the pod's interface, as the reference writes them: arp_notify over netlink, the
+ * IPv6 ones (netlink cannot set them) below /proc/sys/net/ipv6/conf, opened once from inside
+ * the pod netns (see sysctl.h for why not path by path).
+ */
+static int pod_sysctls(struct ctx *x, const struct br_conf *c, const struct pn_link *ctr, bool v6, struct pn_err *e)
 {
-	char path[128];
-	int saved, r = 0;
+	struct pn_err ignore;
+	char path[IFNAMSIZ + 32];
+	int saved, conf, r = 0;
 
+	pn_link_set_ipv4_conf(&x->pod, ctr->index, IPV4_DEVCONF_ARP_NOTIFY, 1, &ignore);
 	if (pn_netns_enter(x->pod_ns, &saved, e) < 0)
 		return -EIO;
-	snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_dad", ifname);
-	pn_sysctl_write(path, c->enable_dad ? "1" : "0");
-	if (c->enable_dad) {
-		snprintf(path, sizeof(path), "net/ipv6/conf/%s/enhanced_dad", ifname);
-		pn_sysctl_write(path, "1");
+	conf = pn_sysctl_dir_open("net/ipv6/conf");
+	if (conf >= 0) {
+		snprintf(path, sizeof(path), "%s/accept_dad", ctr->name);
+		pn_sysctl_write_at(conf, path, c->enable_dad ? "1" : "0");
+		if (c->enable_dad) {
+			snprintf(path, sizeof(path), "%s/enhanced_dad", ctr->name);
+			pn_sysctl_write_at(conf, path, "1");
+		}
 	}
-	snprintf(path, sizeof(path), "net/ipv4/conf/%s/arp_notify", ifname);
-	pn_sysctl_write(path, "1");
 	if (v6) {
-		snprintf(path, sizeof(path), "net/ipv6/conf/%s/disable_ipv6", ifname);
-		if ((r = pn_sysctl_ensure("net/ipv6/conf/lo/disable_ipv6", "0")) == 0 &&
-		    (r = pn_sysctl_ensure(path, "0")) == 0) {
-			snprintf(path, sizeof(path), "net/ipv6/conf/%s/keep_addr_on_down", ifname);
-			r = pn_sysctl_write(path, "1");
+		r = conf;
+		snprintf(path, sizeof(path), "%s/disable_ipv6", ctr->name);
+		if (conf >= 0 && (r = pn_sysctl_ensure_at(conf, "lo/disable_ipv6", "0")) == 0 &&
+		    (r = pn_sysctl_ensure_at(conf, path, "0")) == 0) {
+			snprintf(path, sizeof(path), "%s/keep_addr_on_down", ctr->name);
+			r = pn_sysctl_write_at(conf, path, "1");
 		}
 		if (r < 0)
-			pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable IPv6 on %s: %s", ifname, strerror(-r));
+			pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable IPv6 on %s: %s", ctr->name, strerror(-r));
 	}
+	if (conf >= 0)
+		close(conf);
 	pn_netns_leave(&saved);
-	return r;
+	return r < 0 ? r : 0;
+}
+
+/* ip_forward / conf.all.forwarding on, read over netlink and written only when off */
+static int ensure_forwarding(struct ctx *x, int family, struct pn_err *e)
+{
+	const char *path = family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding";
+	struct pn_err ignore;
+	bool on = false;
+	int r;
+
+	if (pn_netconf_forwarding(&x->host, family, &on, &ignore) == 0 && on)
+		return 0;
+	if ((r = pn_sysctl_ensure(path, "1")) < 0)
+		return pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable forwarding: %s", strerror(-r));
+	return 0;
 }
 
 static bool has_default_route_with_gw(const json_t *routes, int family)
@@ -137,7 +167,7 @@ static int configure_pod(struct ctx *x, const struct br_conf *c, const char *ifn
 		if (!pn_prefix_parse(json_string_value(pn_json_get(ip, "address")), &p))
 			v6 |= p.ip.family == AF_INET6;
 	}
-	if ((r = pod_sysctls(x, c, ifname, v6, e)) < 0)
+	if ((r = pod_sysctls(x, c, ctr, v6, e)) < 0)
 		return r;
 	json_array_foreach(pn_json_get(result, "ips"), i, ip) {
 		struct pn_prefix p;
@@ -213,8 +243,9 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	struct pn_prefix gws[MAX_ADDRS];
 	struct br_conf c;
 	struct ctx x;
-	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false;
+	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false, gw_added = false;
 	struct cni_job ipam = { .running = false };
+	struct pn_nl mon = { .sock = NULL };
 	size_t ngws = 0;
 	json_t *res = NULL, *ifaces;
 	int r;
@@ -227,11 +258,14 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	/* the IPAM plugin runs while we make the bridge and the veth pair */
 	if (br_l3(&c) && (r = cni_delegate_start(req, c.ipam_type, CNI_CMD_ADD, &ipam, e)) < 0)
 		goto out;
-	if ((r = br_ensure_bridge(&x.host, &c, &br, e)) < 0)
+	if ((r = br_ensure_bridge(&x, &c, &br, e)) < 0)
 		goto fail;
-	r = br_setup_veth(&x.host, &x.pod, x.host_ns, &c, req->ifname, &br, &hostveth, &ctr, e);
+	r = br_setup_veth(&x, &c, req->ifname, &br, &hostveth, &ctr, e);
 	veth_made = ctr.index > 0 && r != -EEXIST;
 	if (r < 0)
+		goto fail;
+	/* before the pod's end goes up: the host end's oper-up event is then not missed */
+	if (!c.disable_ctr_iface && (r = pn_nl_open_monitor(&mon, RTMGRP_LINK, e)) < 0)
 		goto fail;
 	if (c.macspoofchk) {
 		spoof_done = true;
@@ -255,14 +289,16 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		for (size_t i = 0; i < ngws; i++) {
 			if ((r = br_ensure_addr(&x.host, vlan_gw.index ? &vlan_gw : &br, &gws[i], c.force_address, e)) < 0)
 				goto fail;
-			r = pn_sysctl_ensure(gws[i].ip.family == AF_INET ? "net/ipv4/ip_forward" : "net/ipv6/conf/all/forwarding", "1");
-			if (r < 0) {
-				pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable forwarding: %s", strerror(-r));
+			gw_added |= r > 0;
+			if ((r = ensure_forwarding(&x, gws[i].ip.family, e)) < 0)
 				goto fail;
-			}
 		}
-		if (ngws) {
-			/* pin the bridge's MAC: the kernel would otherwise follow its lowest port's */
+		if (gw_added) {
+			/*
+			 * pin the bridge's MAC: the kernel would otherwise follow its lowest port's.
+			 * Once, with the gateway address, as the reference does: setting it again on
+			 * every ADD would cost the kernel a walk over all ports each time.
+			 */
 			struct pn_link_change pin = PN_LINK_CHANGE_NONE;
 
 			if (pn_link_get(&x.host, NULL, br.index, &br, e) == 0 && memcmp(br.mac, "\0\0\0\0\0\0", 6)) {
@@ -283,7 +319,7 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		if (up.up == 1 && (r = pn_link_set(&x.pod, ctr.index, &up, e)) < 0)
 			goto fail;
 	}
-	if (!c.disable_ctr_iface && (r = br_wait_oper_up(&x.host, hostveth.index, e)) < 0)
+	if (!c.disable_ctr_iface && (r = br_wait_oper_up(&x.host, &mon, hostveth.index, e)) < 0)
 		goto fail;
 	/* MACs can change when a port joins a bridge: report what they are now */
 	pn_link_get(&x.host, NULL, br.index, &br, e);
@@ -321,6 +357,7 @@ fail:
 	}
 out:
 	json_decref(res);
+	pn_nl_close(&mon);
 	ctx_close(&x);
 	return r;
 }
@@ -380,20 +417,44 @@ static void *unlink_thread(void *arg)
 	return NULL;
 }
 
+/* The nftables part of a DEL: our masquerade and spoof check, and the reference's. */
+static int del_firewall(const struct cni_req *req, const struct br_conf *c, const struct pn_prefix *addrs, size_t n,
+			bool from_prev, const char *hostveth, struct pn_err *e)
+{
+	int r = 0;
+
+	/*
+	 * Our masquerade goes even when the pod's addresses are unknown or were removed
+	 * from its interface: then its elements are found by their owner comment (a
+	 * listing of the maps).  prevResult, which runtimes send on DEL, is trusted whole.
+	 */
+	if (c->ip_masq) {
+		r = br_masq_del(req, addrs, n, e);
+		if (r == 0 && n && !from_prev)
+			r = br_masq_del(req, NULL, 0, e);
+		/* a pod the reference plugin added: its iptables or nftables masquerade goes too */
+		if (r == 0)
+			r = br_refclean_masq(req, e);
+	}
+	if (r == 0 && c->macspoofchk && (r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) == 0)
+		r = br_refclean_spoofchk(req, e);
+	return r;
+}
+
 static int br_del(const struct cni_req *req, struct pn_err *e)
 {
 	struct unlink_job job = { .index = 0 };
 	pthread_t thread;
 	bool threaded = false;
 	struct pn_prefix addrs[MAX_ADDRS];
-	struct pn_err ignore;
+	struct pn_err ignore, ipam_err;
 	struct br_conf c;
 	struct pn_link ctr = { 0 };
 	char hostveth[IFNAMSIZ] = "";
 	struct ctx x;
 	size_t n;
 	bool from_prev;
-	int r;
+	int r, r_ipam = 0;
 
 	if ((r = br_conf_load(&c, req, e)) < 0)
 		return r;
@@ -408,35 +469,33 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 			n = pod_addresses(&x, ctr.index, addrs, MAX_ADDRS);
 		if (c.macspoofchk)
 			host_veth_name(req, &x, &ctr, hostveth);
+	}
+	if (c.macspoofchk && !hostveth[0])
+		host_veth_name(req, &x, NULL, hostveth);
+	/*
+	 * The firewall first, its sockets closed last (lib/nft.h): the kernel then frees the
+	 * deleted rules while it deletes the veth pair, rather than one after the other.
+	 */
+	pn_nft_defer_close();
+	r = del_firewall(req, &c, addrs, n, from_prev, hostveth, e);
+	if (ctr.index) {
 		job.nl = &x.pod;
 		job.index = ctr.index;
 		threaded = pthread_create(&thread, NULL, unlink_thread, &job) == 0;
 		if (!threaded)
 			unlink_thread(&job);
 	}
-	if (br_l3(&c) && (r = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, e)) < 0)
-		goto out;
-	if (c.macspoofchk) {
-		if (!hostveth[0])
-			host_veth_name(req, &x, NULL, hostveth);
-		if ((r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) < 0 ||
-		    (r = br_refclean_spoofchk(req, e)) < 0)
-			goto out;
+	/* the address is released whatever happened above: a DEL must not leak it */
+	if (br_l3(&c))
+		r_ipam = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, &ipam_err);
+	if (r_ipam < 0 && r == 0) {
+		*e = ipam_err;
+		r = r_ipam;
 	}
-	/*
-	 * Our masquerade goes even when the pod's addresses are unknown or were removed
-	 * from its interface: then its elements are found by their owner comment (a
-	 * listing of the maps).  prevResult, which runtimes send on DEL, is trusted whole.
-	 */
-	r = c.ip_masq ? br_masq_del(req, addrs, n, e) : 0;
-	if (r == 0 && c.ip_masq && n && !from_prev)
-		r = br_masq_del(req, NULL, 0, e);
-	/* a pod the reference plugin added: its iptables or nftables masquerade goes too */
-	if (r == 0 && c.ip_masq)
-		r = br_refclean_masq(req, e);
 out:
 	if (threaded)
 		pthread_join(thread, NULL);
+	pn_nft_close_deferred();
 	if (job.index && job.r < 0 && job.r != -ENODEV && r == 0) {
 		*e = job.e;
 		r = pn_err_prefix(e, job.r, "failed to delete %s", req->ifname);
@@ -491,5 +550,10 @@ static const struct cni_plugin bridge = {
 
 int main(void)
 {
+	static const struct cni_builtin host_local = {
+		.type = "host-local", .plugin = &hl_plugin, .build_id = PN_HOST_LOCAL_BUILD_ID,
+	};
+
+	cni_delegate_set_builtin(&host_local);
 	return cni_main(&bridge);
 }

@@ -53,8 +53,23 @@ expect_match "pod1 IPv6 default route" "$(ip -n "$P-pod1" -6 route show default)
 expect_match "bridge holds both gateways" "$(ip -n "$NODE" -br addr show "$BR")" '10\.244\.1\.1/24 fd00:10:244:1::1/64'
 expect "IPv6 DAD is off in the pod (no waiting)" "$(in_pod pod1 cat /proc/sys/net/ipv6/conf/eth0/accept_dad)" 0
 expect "forwarding on in the node" "$(ip netns exec "$NODE" cat /proc/sys/net/ipv4/ip_forward)" 1
+expect "IPv6 forwarding on in the node" "$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/all/forwarding)" 1
+expect "arp_notify on the pod's eth0 (gratuitous ARP when it comes up)" "$(in_pod pod1 cat /proc/sys/net/ipv4/conf/eth0/arp_notify)" 1
+expect "IPv6 on the pod's eth0 keeps its addresses when down" \
+	"$(in_pod pod1 cat /proc/sys/net/ipv6/conf/eth0/keep_addr_on_down /proc/sys/net/ipv6/conf/eth0/disable_ipv6 | tr '\n' ' ')" "1 0 "
+HV1=$($JSON interfaces.1.name <<<"$R1")
+expect "no router advertisements accepted on the bridge and the host veth" \
+	"$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/"$BR"/accept_ra /proc/sys/net/ipv6/conf/"$HV1"/accept_ra | tr '\n' ' ')" "0 0 "
+BRMAC=$(ip -n "$NODE" -br link show "$BR" | awk '{print $3}')
+expect "the bridge's MAC is pinned (set, not taken from a port)" \
+	"$(ip netns exec "$NODE" cat /sys/class/net/"$BR"/addr_assign_type)" 3
+expect "result: the bridge's MAC" "$($JSON interfaces.0.mac <<<"$R1")" "$BRMAC"
+# an admin turns RA back on: the next ADD turns it off again, as the reference's does
+ip netns exec "$NODE" sysctl -qw net.ipv6.conf."$BR".accept_ra=1
 add p2 pod2 < <(conf 1.0.0)
 expect "ADD pod2 gets the next address" "$($JSON ips.0.address <<<"$OUT")" "10.244.1.3/24"
+expect "ADD pod2 turned RA on the bridge off again" "$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/"$BR"/accept_ra)" 0
+expect "the bridge kept its MAC" "$(ip -n "$NODE" -br link show "$BR" | awk '{print $3}') $($JSON interfaces.0.mac <<<"$OUT")" "$BRMAC $BRMAC"
 
 # --- traffic ----------------------------------------------------------------------
 # counters in the receivers: who do packets come from?
@@ -243,5 +258,37 @@ expect "GC removed g2's port chain, kept g1's" \
 	"$(ip netns exec "$NODE" nft list table bridge podnet_spoofchk | grep -o -e "port-$G1VETH {" -e "port-$G2VETH {" | tr '\n' ' ')" "port-$G1VETH { "
 del g1 pod4 < <(conf 1.1.0 '"macspoofchk":true')
 del g2 pod5 < <(conf 1.1.0 '"macspoofchk":true')
+
+# --- host-local in-process: only for the host-local of this very build --------------------------
+# bridge runs host-local's code itself when the file on CNI_PATH carries the GNU build ID of the
+# host-local built with it; any other host-local (another build, the reference's) is exec'd.
+HL=$TMP/hl
+mkdir -p "$HL/same" "$HL/other"
+cp "$BIN/host-local" "$HL/same/"
+cp "$BIN/host-local" "$HL/other/"
+HLID=$(readelf -n "$BIN/host-local" | sed -n 's/.*Build ID: *//p')
+# (LeakSanitizer cannot run under ptrace: strace'd runs of a SAN build go without it)
+# the other build: the same code with one bit of its build ID flipped
+perl -0777 -pi -e 'BEGIN { $id = pack("H*", shift); ($x = $id) =~ s/^(.)/chr(ord($1) ^ 1)/se } s/\Q$id\E/$x/' "$HLID" "$HL/other/host-local"
+expect_true "the copy's build ID differs" bash -c "[[ \$(readelf -n $HL/other/host-local | sed -n 's/.*Build ID: *//p') != $HLID ]]"
+execs() { grep -c 'execve(".*host-local"' "$TMP/trace" || true; }
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$HL/same cni "$BIN/bridge" ADD h1 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=execve -o "$TMP/trace" < <(conf 1.0.0)
+expect "this build's host-local: ADD succeeds without exec'ing it" "$RC:$(execs)" "0:0"
+H1=$($JSON ips.0.address <<<"$OUT")
+H1FILE=$(od -c "$DATA/brnet/${H1%/*}" | head -2)
+expect_match "its reservation file names the attachment as host-local writes it" "$H1FILE" 'h   1  \\r  \\n   e   t   h   0'
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$HL/same cni "$BIN/bridge" DEL h1 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=execve -o "$TMP/trace" < <(conf 1.0.0)
+expect "and DEL releases its address, again in-process" "$RC:$(execs):$(reservations)" "0:0:"
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$HL/other cni "$BIN/bridge" ADD h1 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" strace -f -qq -e trace=execve -o "$TMP/trace" < <(conf 1.0.0)
+expect "another build's host-local is exec'd" "$RC:$(execs)" "0:1"
+H1B=$($JSON ips.0.address <<<"$OUT") H1IP=${H1%/*}
+expect "with the next address in host-local's round robin, and the same reservation file" \
+	"${H1B%/*} $(od -c "$DATA/brnet/${H1B%/*}" | head -2)" "${H1IP%.*}.$(( ${H1IP##*.} + 1 )) $H1FILE"
+chmod a-x "$HL/same/host-local"
+CNI_NETNS_PATH=/run/netns/$P-pod5 CNI_PATH_DIRS=$HL/same cni "$BIN/bridge" ADD h2 < <(conf 1.0.0)
+expect_match "a host-local that cannot be exec'd fails as an exec would" "$RC:$(cat "$TMP/stderr")$OUT" '^1:.*(failed to find plugin|permission denied|Permission denied)'
+expect "and leaves no eth0 in the pod" "$(ip -n "$P-pod5" -o link show eth0 2>/dev/null | wc -l)" 0
+CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$HL/other cni "$BIN/bridge" DEL h1 < <(conf 1.0.0)
+expect "DEL through the other build" "$RC:$(reservations)" "0:"
 
 finish

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cni.h"
+#include "elf-id.h"
 
 static const char *canon_text =
 	"{\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:dd:ee:ff\",\"mtu\":1400,\"sandbox\":\"/run/netns/x\"}],"
@@ -314,6 +315,78 @@ static void test_delegate(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* A plugin compiled in, standing in for this very executable (its build ID) on CNI_PATH. */
+static int builtin_calls;
+
+static int builtin_add(const struct cni_req *req, json_t **result, struct pn_err *e)
+{
+	builtin_calls++;
+	if (!strcmp(req->container_id, "fail"))
+		return pn_err_set(e, 11, -EBUSY, "busy"), pn_err_details(e, "try later"), -EBUSY;
+	*result = json_pack("{s:[{s:s}], s:[], s:{}}", "ips", "address", "10.0.0.7/24", "routes", "dns");
+	return 0;
+}
+
+static int builtin_del(const struct cni_req *req, struct pn_err *e)
+{
+	(void)req;
+	(void)e;
+	builtin_calls++;
+	return 0;
+}
+
+static const struct cni_plugin builtin_plugin = { .name = "self", .add = builtin_add, .del = builtin_del };
+
+static void test_delegate_builtin(void **state)
+{
+	char dir[] = "/tmp/podnet-test-builtin.XXXXXX", path[512], id[128], *s;
+	struct cni_req req = { .version = "0.3.1", .container_id = "c1", .raw = "{}", .raw_len = 2 };
+	struct cni_builtin b = { .type = "self", .plugin = &builtin_plugin, .build_id = id };
+	struct pn_err e;
+	json_t *res;
+	int fd;
+
+	(void)state;
+	assert_int_equal(pn_elf_build_id("/proc/self/exe", id, sizeof(id)), 0);
+	assert_int_equal(strspn(id, "0123456789abcdef"), strlen(id));
+	assert_true(strlen(id) >= 16);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/self", dir);
+	assert_int_equal(symlink("/proc/self/exe", path), 0);
+	snprintf(path, sizeof(path), "%s/text", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0755);
+	assert_int_equal(write(fd, "#!/bin/sh\nexit 0\n", 18), 18);
+	close(fd);
+	assert_int_equal(pn_elf_build_id(path, id + 64, 64), -ENOEXEC);
+	assert_int_equal(pn_elf_build_id("/nonexistent", id + 64, 64), -ENOENT);
+	req.path = dir;
+	req.conf = json_pack("{s:s, s:s}", "cniVersion", "0.3.1", "name", "n");
+	cni_delegate_set_builtin(&b);
+	/* in-process: the result as the plugin would have printed it for 0.3.1, parsed back */
+	assert_int_equal(cni_delegate(&req, "self", CNI_CMD_ADD, &res, &e), 0);
+	assert_int_equal(builtin_calls, 1);
+	s = json_dumps(res, JSON_COMPACT);
+	assert_string_equal(s, "{\"ips\":[{\"address\":\"10.0.0.7/24\"}],\"routes\":[],\"dns\":{}}");
+	free(s);
+	json_decref(res);
+	assert_int_equal(cni_delegate(&req, "self", CNI_CMD_DEL, NULL, &e), 0);
+	assert_int_equal(builtin_calls, 2);
+	/* its error arrives as an exec'd plugin's would: code, msg, details */
+	req.container_id = "fail";
+	assert_int_equal(cni_delegate(&req, "self", CNI_CMD_ADD, &res, &e), -EIO);
+	assert_int_equal(e.code, 11);
+	assert_string_equal(e.msg, "busy");
+	assert_string_equal(e.details, "try later");
+	/* another file of the builtin's name (not an ELF of that build) is exec'd */
+	b.type = "text";
+	assert_int_equal(cni_delegate(&req, "text", CNI_CMD_DEL, NULL, &e), 0);
+	assert_int_equal(builtin_calls, 3);
+	cni_delegate_set_builtin(NULL);
+	json_decref(req.conf);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -323,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_result_parse),
 		cmocka_unit_test(test_args),
 		cmocka_unit_test(test_delegate),
+		cmocka_unit_test(test_delegate_builtin),
 	};
 
 	return cmocka_run_group_tests_name("cni", tests, NULL, NULL);
