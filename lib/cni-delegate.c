@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -214,24 +213,8 @@ static void run_builtin(const struct cni_req *req, enum cni_cmd cmd, struct cni_
 	json_decref(canon);
 }
 
-struct builtin_run {
-	const struct cni_req *req;
-	enum cni_cmd cmd;
-	struct cni_job *job;
-};
-
-static void *builtin_thread(void *arg)
-{
-	struct builtin_run *b = arg;
-
-	run_builtin(b->req, b->cmd, b->job);
-	free(b);
-	return NULL;
-}
-
-/* async: the builtin runs on a thread of its own, as an exec'd plugin would run beside us */
-static int delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *j,
-			  bool async, struct pn_err *e)
+int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *j,
+		       struct pn_err *e)
 {
 	char exe[4096];
 	int r;
@@ -244,17 +227,7 @@ static int delegate_start(const struct cni_req *req, const char *type, enum cni_
 	if (r < 0)
 		return r;
 	if (is_builtin(type, exe)) {
-		struct builtin_run *b = async ? malloc(sizeof(*b)) : NULL;
-
 		j->builtin = j->running = true;
-		if (b) {
-			*b = (struct builtin_run){ .req = req, .cmd = cmd, .job = j };
-			if (pthread_create(&j->thread, NULL, builtin_thread, b) == 0) {
-				j->threaded = true;
-				return 0;
-			}
-			free(b);
-		}
 		run_builtin(req, cmd, j);
 		return 0;
 	}
@@ -275,9 +248,6 @@ int cni_delegate_finish(const struct cni_req *req, struct cni_job *j, json_t **r
 		return 0;
 	j->running = false;
 	if (j->builtin) {
-		if (j->threaded)
-			pthread_join(j->thread, NULL);
-		j->threaded = false;
 		if (j->builtin_r < 0) {
 			/* as the exec'd plugin's error JSON would arrive: code, msg, details */
 			*e = j->builtin_err;
@@ -331,17 +301,11 @@ out:
 	return r;
 }
 
-int cni_delegate_start(const struct cni_req *req, const char *type, enum cni_cmd cmd, struct cni_job *j,
-		       struct pn_err *e)
-{
-	return delegate_start(req, type, cmd, j, true, e);
-}
-
 int cni_delegate(const struct cni_req *req, const char *type, enum cni_cmd cmd,
 		 json_t **result, struct pn_err *e)
 {
 	struct cni_job j;
-	int r = delegate_start(req, type, cmd, &j, false, e);
+	int r = cni_delegate_start(req, type, cmd, &j, e);
 
 	if (result)
 		*result = NULL;

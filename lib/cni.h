@@ -12,7 +12,6 @@
 #define PODNET_CNI_H
 
 #include <jansson.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -107,10 +106,8 @@ struct cni_job {
 	enum cni_cmd cmd;
 	char type[64];
 	bool running;
-	/* run in-process (struct cni_builtin), on a thread of its own from cni_delegate_start:
-	 * its return, error and ADD output */
-	bool builtin, threaded;
-	pthread_t thread;
+	/* run in-process (struct cni_builtin): its return, error and ADD output */
+	bool builtin;
 	int builtin_r;
 	struct pn_err builtin_err;
 	json_t *builtin_out;

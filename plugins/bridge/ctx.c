@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,16 +9,8 @@
 #include "netns.h"
 #include "sysctl.h"
 
-static void wait_opener(struct ctx *x)
-{
-	if (x->opening)
-		pthread_join(x->opener, NULL);
-	x->opening = false;
-}
-
 void ctx_close(struct ctx *x)
 {
-	wait_opener(x);
 	pn_nl_close(&x->host);
 	pn_nl_close(&x->pod);
 	if (x->host_ns >= 0)
@@ -28,40 +19,12 @@ void ctx_close(struct ctx *x)
 		close(x->pod_ns);
 	if (x->host_v6conf >= 0)
 		close(x->host_v6conf);
-	if (x->pod_v6conf >= 0)
-		close(x->pod_v6conf);
-}
-
-/* The thread starts in the node's netns; setns() moves only the calling thread. */
-static void *opener_thread(void *arg)
-{
-	struct ctx *x = arg;
-
-	x->host_v6conf = pn_sysctl_dir_open("net/ipv6/conf");
-	if (x->pod_ns >= 0 && setns(x->pod_ns, CLONE_NEWNET) == 0)
-		x->pod_v6conf = pn_sysctl_dir_open("net/ipv6/conf");
-	return NULL;
-}
-
-void ctx_open_v6conf_async(struct ctx *x)
-{
-	if (!x->opening && x->host_v6conf < 0 && x->pod_v6conf < 0)
-		x->opening = pthread_create(&x->opener, NULL, opener_thread, x) == 0;
-}
-
-int ctx_pod_v6conf(struct ctx *x)
-{
-	wait_opener(x);
-	if (x->pod_v6conf < 0)
-		x->pod_v6conf = pn_sysctl_dir_open("net/ipv6/conf");
-	return x->pod_v6conf;
 }
 
 int ctx_host_v6conf_write(struct ctx *x, const char *dev, const char *key, const char *value)
 {
 	char path[64];
 
-	wait_opener(x);
 	if (x->host_v6conf < 0 && (x->host_v6conf = pn_sysctl_dir_open("net/ipv6/conf")) < 0)
 		return x->host_v6conf;
 	snprintf(path, sizeof(path), "%s/%s", dev, key);
@@ -86,7 +49,7 @@ int ctx_open(struct ctx *x, const struct cni_req *req, bool need_pod, struct pn_
 	int r;
 
 	memset(x, 0, sizeof(*x));
-	x->host_ns = x->pod_ns = x->host_v6conf = x->pod_v6conf = -1;
+	x->host_ns = x->pod_ns = x->host_v6conf = -1;
 	if ((r = pn_nl_open(&x->host, e)) < 0)
 		return r;
 	x->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -48,7 +48,7 @@ static int pod_sysctls(struct ctx *x, const struct br_conf *c, const struct pn_l
 	pn_link_set_ipv4_conf(&x->pod, ctr->index, IPV4_DEVCONF_ARP_NOTIFY, 1, &ignore);
 	if (pn_netns_enter(x->pod_ns, &saved, e) < 0)
 		return -EIO;
-	conf = ctx_pod_v6conf(x);
+	conf = pn_sysctl_dir_open("net/ipv6/conf");
 	if (conf >= 0) {
 		snprintf(path, sizeof(path), "%s/accept_dad", ctr->name);
 		pn_sysctl_write_at(conf, path, c->enable_dad ? "1" : "0");
@@ -68,6 +68,8 @@ static int pod_sysctls(struct ctx *x, const struct br_conf *c, const struct pn_l
 		if (r < 0)
 			pn_err_set(e, CNI_ERR_INTERNAL, r, "failed to enable IPv6 on %s: %s", ctr->name, strerror(-r));
 	}
+	if (conf >= 0)
+		close(conf);
 	pn_netns_leave(&saved);
 	return r < 0 ? r : 0;
 }
@@ -253,7 +255,6 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		return r;
 	if ((r = ctx_open(&x, req, true, e)) < 0)
 		goto out;
-	ctx_open_v6conf_async(&x);
 	/* the IPAM plugin runs while we make the bridge and the veth pair */
 	if (br_l3(&c) && (r = cni_delegate_start(req, c.ipam_type, CNI_CMD_ADD, &ipam, e)) < 0)
 		goto out;

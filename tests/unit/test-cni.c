@@ -371,16 +371,6 @@ static void test_delegate_builtin(void **state)
 	json_decref(res);
 	assert_int_equal(cni_delegate(&req, "self", CNI_CMD_DEL, NULL, &e), 0);
 	assert_int_equal(builtin_calls, 2);
-	/* started, it runs beside the caller (a thread) until finished */
-	{
-		struct cni_job job;
-
-		assert_int_equal(cni_delegate_start(&req, "self", CNI_CMD_ADD, &job, &e), 0);
-		assert_int_equal(cni_delegate_finish(&req, &job, &res, &e), 0);
-		assert_int_equal(builtin_calls, 3);
-		assert_non_null(res);
-		json_decref(res);
-	}
 	/* its error arrives as an exec'd plugin's would: code, msg, details */
 	req.container_id = "fail";
 	assert_int_equal(cni_delegate(&req, "self", CNI_CMD_ADD, &res, &e), -EIO);
@@ -390,7 +380,7 @@ static void test_delegate_builtin(void **state)
 	/* another file of the builtin's name (not an ELF of that build) is exec'd */
 	b.type = "text";
 	assert_int_equal(cni_delegate(&req, "text", CNI_CMD_DEL, NULL, &e), 0);
-	assert_int_equal(builtin_calls, 4);
+	assert_int_equal(builtin_calls, 3);
 	cni_delegate_set_builtin(NULL);
 	json_decref(req.conf);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
