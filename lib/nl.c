@@ -427,6 +427,14 @@ int pn_link_set(struct pn_nl *nl, int index, const struct pn_link_change *c, str
 		mnl_attr_put_u32(nlh, IFLA_MTU, c->mtu);
 	if (c->mac)
 		mnl_attr_put(nlh, IFLA_ADDRESS, 6, c->mac);
+	if (c->addr_gen_mode >= 0) {
+		struct nlattr *spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+		struct nlattr *inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+
+		mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, (uint8_t)c->addr_gen_mode);
+		mnl_attr_nest_end(nlh, inet6);
+		mnl_attr_nest_end(nlh, spec);
+	}
 	return pn_nl_talk(nl, nlh, NULL, NULL, e);
 }
 

@@ -66,8 +66,9 @@ struct pn_link_change {
 	int master;             /* -1 leave, else the master's index */
 	unsigned mtu;           /* 0 leave */
 	const uint8_t *mac;     /* NULL leave */
+	int addr_gen_mode;      /* -1 leave, else IN6_ADDR_GEN_MODE_* (the link must have IPv6) */
 };
-#define PN_LINK_CHANGE_NONE { .up = -1, .promisc = -1, .master = -1 }
+#define PN_LINK_CHANGE_NONE { .up = -1, .promisc = -1, .master = -1, .addr_gen_mode = -1 }
 int pn_link_set(struct pn_nl *nl, int index, const struct pn_link_change *c, struct pn_err *e);
 
 /*

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
 #include <linux/if_bridge.h>
+#include <linux/if_link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -91,14 +92,16 @@ int br_setup_veth(struct ctx *x, const struct br_conf *c, const char *ifname, co
 	if ((r = pn_link_get(pod, ifname, 0, ctr, e)) < 0 || (r = pn_link_get(host, peer, 0, hostveth, e)) < 0)
 		return pn_err_prefix(e, r, "failed to look up the new veth pair");
 	/*
-	 * The host end is a bridge port: what arrives on it is the bridge's, so IPv6 of its
-	 * own would only give it a link-local address with DAD and MLD (flooded to every pod)
-	 * and three routes in the node's table, which the kernel walks whole at every link
-	 * change: ~1 ms of each ADD with 250 pods.  The reference leaves it on.
+	 * The host end is a bridge port: what arrives on it is the bridge's.  An IPv6 address
+	 * of its own would only bring DAD and MLD (flooded to every pod) and two more routes
+	 * in the node's table, which the kernel walks whole at every link change: ~1 ms of
+	 * each ADD with 250 pods.  So no link-local address (set before it can have carrier:
+	 * the pod's end is still down), and no accept_ra=0 either, which the reference writes
+	 * but which means nothing to an interface without addresses whose frames go to the
+	 * bridge.  Unless the kernel has no IPv6 (no devconf reported), which refuses it.
 	 */
-	ctx_host_v6conf_write(x, peer, "disable_ipv6", "1");
-	if (hostveth->accept_ra > 0)
-		ctx_host_v6conf_write(x, peer, "accept_ra", "0");
+	if (hostveth->accept_ra >= 0)
+		ch.addr_gen_mode = IN6_ADDR_GEN_MODE_NONE;
 	ch.master = br->index;
 	ch.up = 1;
 	if ((r = pn_link_set(host, hostveth->index, &ch, e)) < 0)

@@ -58,10 +58,10 @@ expect "arp_notify on the pod's eth0 (gratuitous ARP when it comes up)" "$(in_po
 expect "IPv6 on the pod's eth0 keeps its addresses when down" \
 	"$(in_pod pod1 cat /proc/sys/net/ipv6/conf/eth0/keep_addr_on_down /proc/sys/net/ipv6/conf/eth0/disable_ipv6 | tr '\n' ' ')" "1 0 "
 HV1=$($JSON interfaces.1.name <<<"$R1")
-expect "no router advertisements accepted on the bridge and the host veth" \
-	"$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/"$BR"/accept_ra /proc/sys/net/ipv6/conf/"$HV1"/accept_ra | tr '\n' ' ')" "0 0 "
-expect "the host veth, a bridge port, has no IPv6 of its own (no address, no routes)" \
-	"$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/"$HV1"/disable_ipv6) $(ip -n "$NODE" -6 addr show dev "$HV1" | wc -l) $(ip -n "$NODE" -6 route show table all dev "$HV1" | wc -l)" "1 0 0"
+expect "no router advertisements accepted on the bridge" "$(ip netns exec "$NODE" cat /proc/sys/net/ipv6/conf/"$BR"/accept_ra)" 0
+expect "the host veth, a bridge port, has no IPv6 address (addrgenmode none) and no route but multicast" \
+	"$(ip -n "$NODE" -d link show "$HV1" | grep -o 'addrgenmode [a-z0-9]*') $(ip -n "$NODE" -6 addr show dev "$HV1" | wc -l) $(ip -n "$NODE" -6 route show table all dev "$HV1" | awk '{print $1, $2}' | tr '\n' ' ')" \
+	"addrgenmode none 0 multicast ff00::/8 "
 BRMAC=$(ip -n "$NODE" -br link show "$BR" | awk '{print $3}')
 expect "the bridge's MAC is pinned (set, not taken from a port)" \
 	"$(ip netns exec "$NODE" cat /sys/class/net/"$BR"/addr_assign_type)" 3
