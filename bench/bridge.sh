@@ -61,7 +61,7 @@ for ((i = 0; i < RUNS; i++)); do ip netns add "$P-run-$i"; done
 ip netns add "$P-floor"
 
 declare -A BR=([ours]=pnb-ours [ref]=pnb-ref) PLUGINS=([ours]=$BIN [ref]=$REF)
-declare -A P50 P95 RSS
+declare -A P50 P95 RSS PORTFLOOR
 
 # pn-bench inside the node netns, as a runtime runs the plugin there: IMPL CONF ARGS...
 bench() {
@@ -125,6 +125,13 @@ JSON
 				cur=$n
 			fi
 			expect_state "before the measured ADDs" "$impl" "$data" "$masq" "$n"
+			if [[ $impl == ours && $masq == false ]]; then
+				# the kernel's part of a bridge ADD with n ports: veth, join, up, oper-up
+				PORTFLOOR[$n]=$(ip netns exec "$NODE" "$BENCH" --floor-veth "/run/netns/$P-floor" \
+					--node "/run/netns/$NODE" --bridge "${BR[$impl]}" --runs "$RUNS" --label "port$n") ||
+					die "the port floor with $n pods failed"
+				expect_state "after the port floor" "$impl" "$data" "$masq" "$n"
+			fi
 			settle
 			while read -r _ op p50 p95 rss; do
 				P50[$impl,$masq,$n,$op]=$p50 P95[$impl,$masq,$n,$op]=$p95 RSS[$impl,$masq,$n,$op]=$rss
@@ -197,6 +204,16 @@ if (($# > 1)); then
 			awk -v a="${P50[ours,$masq,$last,$op]}" -v b="${P50[ours,$masq,$first,$op]}" -v m="$masq" -v op="$op" \
 				'BEGIN { printf "- %s, ipMasq %s: %.2f ms vs %.2f ms = %.2fx\n", op, m, a, b, a / b }'
 		done
+	done
+	pf() { awk '$2 == "VETH_ADD" { print $3 }' <<<"${PORTFLOOR[$1]}"; }
+	echo
+	echo "The kernel's part of every ADD, a veth pair made, its host end joined to the bridge and up, eth0 up, until"
+	echo "the port is oper-up (pn-bench --floor-veth --bridge, in-process, on ours' bridge before the measured ADDs),"
+	echo "p50: $(pf "$first") ms with $first ports, $(pf "$last") ms with $last.  ADD minus that floor:"
+	echo
+	for masq in false true; do
+		awk -v a="${P50[ours,$masq,$last,ADD]}" -v b="${P50[ours,$masq,$first,ADD]}" -v fa="$(pf "$last")" -v fb="$(pf "$first")" -v m="$masq" \
+			'BEGIN { printf "- ADD, ipMasq %s: %.2f ms with %d ports vs %.2f ms with %d = %.2fx\n", m, a - fa, '"$last"', b - fb, '"$first"', (a - fa) / (b - fb) }'
 	done
 fi
 echo

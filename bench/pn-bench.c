@@ -6,7 +6,7 @@
  *
  *   pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID] [--first K]
  *            [--add-only | --del-only] [--netns-prefix PATH]
- *   pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT]
+ *   pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT] [--bridge NAME]
  *
  * Runs ADD for CNI_CONTAINERID=<prefix>K..K+N-1 (K = --first, default 0), then DEL for the same
  * IDs (--add-only: ADD alone, --del-only: DEL alone), and prints "LABEL  OP  p50_ms  p95_ms
@@ -19,7 +19,10 @@
  * netlink, without exec: the veth pair made the way the plugins make it -- "eth0" created from a
  * socket in POD_NETNS with its peer "pnfloor0" born in NODE_NETNS (IFLA_NET_NS_FD) -- and deleted
  * again by name (RTM_DELLINK of eth0, which takes the peer with it), N times; each sample is one
- * create + delete (two netlink round trips).  Prints "LABEL  VETH  p50  p95  0", then the same for
+ * create + delete (two netlink round trips).  With --bridge (the node's bridge NAME), the create
+ * half also has the peer join that bridge and come up (no IPv6 address, as bridge makes it), eth0
+ * come up, and waits until the port is operationally up: what the kernel does for every bridge
+ * ADD with that bridge's ports, without the plugin's own work.  Prints "LABEL  VETH  p50  p95  0", then the same for
  * the two halves alone (VETH_ADD, VETH_DEL; their p50s need not add up).  Links are only ever made
  * in the two named netns (which must differ), never in this process's own.
  */
@@ -43,7 +46,7 @@
 extern char **environ;
 
 struct opts {
-	const char *plugin, *conf, *label, *prefix, *netns_prefix, *floor_ns, *floor_node;
+	const char *plugin, *conf, *label, *prefix, *netns_prefix, *floor_ns, *floor_node, *floor_bridge;
 	long runs, first;
 	int add_only, del_only;
 };
@@ -161,9 +164,32 @@ static int link_del_name(struct pn_nl *nl, const char *name, struct pn_err *e)
  * The kernel's floor: "eth0" made from a socket in the pod netns with its peer born in the node
  * netns, then deleted, N times.  Both netns are named; this process's own is never touched.
  */
+/* --bridge: the peer joins the bridge and comes up, then eth0; until the port is oper-up */
+static int port_up(struct pn_nl *node, struct pn_nl *mon, struct pn_nl *pod, int bridge, struct pn_err *e)
+{
+	struct pn_link_change ch = PN_LINK_CHANGE_NONE;
+	struct pn_link peer, eth0;
+	uint8_t state;
+	int r;
+
+	if ((r = pn_link_get(node, "pnfloor0", 0, &peer, e)) < 0 || (r = pn_link_get(pod, "eth0", 0, &eth0, e)) < 0)
+		return r;
+	ch.master = bridge;
+	ch.up = 1;
+	ch.addr_gen_mode = peer.accept_ra >= 0 ? IN6_ADDR_GEN_MODE_NONE : -1;
+	if ((r = pn_link_set(node, peer.index, &ch, e)) < 0)
+		return r;
+	ch = (struct pn_link_change)PN_LINK_CHANGE_NONE;
+	ch.up = 1;
+	if ((r = pn_link_set(pod, eth0.index, &ch, e)) < 0)
+		return r;
+	return pn_link_wait_operstate(node, mon, peer.index, 6 /* IF_OPER_UP */, 2550, &state, e);
+}
+
 static int floor_veth(const struct opts *o, double *ms, double *ms_add, double *ms_del)
 {
-	struct pn_nl pod = { 0 };
+	struct pn_nl pod = { 0 }, node = { 0 }, mon = { 0 };
+	int bridge_index = 0;
 	struct pn_err e = { 0 };
 	int pod_fd = -1, node_fd = -1, saved = -1, r;
 	long i;
@@ -186,10 +212,21 @@ static int floor_veth(const struct opts *o, double *ms, double *ms_add, double *
 	}
 	if (r < 0)
 		goto fail;
+	if (o->floor_bridge) {
+		struct pn_link br;
+
+		/* this process runs in the node netns (ip netns exec), as the plugins do */
+		if ((r = pn_nl_open(&node, &e)) < 0 || (r = pn_nl_open_monitor(&mon, RTMGRP_LINK, &e)) < 0 ||
+		    (r = pn_link_get(&node, o->floor_bridge, 0, &br, &e)) < 0)
+			goto fail;
+		bridge_index = br.index;
+	}
 	for (i = 0; i < o->runs; i++) {
 		double t0 = now_ms(), t1;
 
 		if ((r = pn_link_add_veth(&pod, "eth0", 0, NULL, "pnfloor0", 0, node_fd, &e)) < 0)
+			goto fail;
+		if (bridge_index && (r = port_up(&node, &mon, &pod, bridge_index, &e)) < 0)
 			goto fail;
 		t1 = now_ms();
 		if ((r = link_del_name(&pod, "eth0", &e)) < 0)
@@ -211,6 +248,8 @@ fail:
 	r = -ECHILD;
 out:
 	pn_nl_close(&pod);
+	pn_nl_close(&node);
+	pn_nl_close(&mon);
 	if (pod_fd >= 0)
 		close(pod_fd);
 	if (node_fd >= 0)
@@ -222,7 +261,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: pn-bench --plugin PATH --conf FILE --runs N [--label TEXT] [--prefix ID]\n"
 			"                [--first K] [--add-only | --del-only] [--netns-prefix PATH]\n"
-			"       pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT]\n");
+			"       pn-bench --floor-veth POD_NETNS --node NODE_NETNS --runs N [--label TEXT] [--bridge NAME]\n");
 	return 2;
 }
 
@@ -233,6 +272,7 @@ int main(int argc, char **argv)
 		{ "runs", required_argument, NULL, 'n' },   { "label", required_argument, NULL, 'l' },
 		{ "prefix", required_argument, NULL, 'x' }, { "add-only", no_argument, NULL, 'a' },
 		{ "netns-prefix", required_argument, NULL, 's' }, { "floor-veth", required_argument, NULL, 'f' },
+		{ "bridge", required_argument, NULL, 'B' },
 		{ "first", required_argument, NULL, 'k' },  { "del-only", no_argument, NULL, 'd' },
 		{ "node", required_argument, NULL, 'N' },
 		{ NULL, 0, NULL, 0 },
@@ -254,6 +294,7 @@ int main(int argc, char **argv)
 		case 's': o.netns_prefix = optarg; break;
 		case 'f': o.floor_ns = optarg; break;
 		case 'N': o.floor_node = optarg; break;
+		case 'B': o.floor_bridge = optarg; break;
 		case 'n':
 			errno = 0;
 			o.runs = strtol(optarg, &end, 10);
