@@ -166,7 +166,7 @@ echo "- per row: N pods already on the bridge (ADDed by the same implementation 
 echo "- kernel floor (in-process netlink, no exec; eth0 made from a socket in a pod netns with its peer born in the node netns, then deleted by name, $RUNS times):"
 echo "  - at the start: create+delete $(fl "$FLOOR1" VETH); create alone $(fl "$FLOOR1" VETH_ADD), delete alone $(fl "$FLOOR1" VETH_DEL)"
 echo "  - at the end:   create+delete $(fl "$FLOOR2" VETH); create alone $(fl "$FLOOR2" VETH_ADD), delete alone $(fl "$FLOOR2" VETH_DEL)"
-echo "- process floor: fork+exec+wait of an empty static program (pn-empty) in the node netns: $(fl "$EXEC" ADD); ours execs two programs per op (bridge, then host-local), the reference two or, with ipMasq, more (iptables)"
+echo "- process floor: fork+exec+wait of an empty static program (pn-empty) in the node netns: $(fl "$EXEC" ADD); ours execs one program per op (bridge, which runs the host-local built with it in-process), the reference two or, with ipMasq, more (iptables)"
 echo
 echo "| implementation | ipMasq | pods already on the bridge | op | p50 ms | p95 ms | peak RSS MiB |"
 echo "|---|---|---:|---|---:|---:|---:|"
