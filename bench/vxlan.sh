@@ -3,11 +3,14 @@
 # iperf3, one TCP stream: pod -> pod across two nodes over our VXLAN overlay, against
 # node -> node on the same fabric (the underlay), in one run.  Only netns of its own;
 # traffic only between them.  Run from the repo root after `make` (or via `make bench`).
-# Env: BENCH_SECONDS (default 10), BUILD (default build).
+# Then the same two again with the fabric's ports shaped to BENCH_FABRIC_RATE (tbf, default
+# 5gbit; 0: skip), as when a NIC and not the CPU is the limit.
+# Env: BENCH_SECONDS (default 10), BUILD (default build), BENCH_FABRIC_RATE.
 set -euo pipefail
 BUILD=${BUILD:-build}
 BIN=$PWD/$BUILD/bin
 SECS=${BENCH_SECONDS:-10}
+RATE=${BENCH_FABRIC_RATE:-5gbit}
 P=pnbv$$
 TMP=$(mktemp -d /tmp/pn-bench-vxlan.XXXXXX)
 cleanup() {
@@ -51,6 +54,11 @@ iperf() {
 ip netns exec "$P-poda" ping -c 1 -W 2 -q 10.244.2.2 >/dev/null   # ARP, FDB warm
 under=$(iperf "$P-b" "$P-a" 192.0.2.2)
 over=$(iperf "$P-podb" "$P-poda" 10.244.2.2)
+if [[ $RATE != 0 ]]; then
+	for n in a b; do ip netns exec "$P-fab" tc qdisc add dev "${P}$n" root tbf rate "$RATE" burst 4mb latency 20ms; done
+	under_shaped=$(iperf "$P-b" "$P-a" 192.0.2.2)
+	over_shaped=$(iperf "$P-podb" "$P-poda" 10.244.2.2)
+fi
 
 echo "## vxlan-overlay throughput"
 echo
@@ -63,3 +71,14 @@ echo "| node a -> node b on the fabric (underlay) | $under |"
 echo "| pod on a -> pod on b over VXLAN | $over |"
 echo
 awk -v o="$over" -v u="$under" 'BEGIN { printf "Overlay / underlay: %.0f %%\n", 100 * o / u }'
+if [[ $RATE != 0 ]]; then
+	echo
+	echo "With the fabric's ports shaped to $RATE (tbf on the fabric bridge's ports), the network and not the CPU the limit:"
+	echo
+	echo "| path | Gbit/s |"
+	echo "|---|---:|"
+	echo "| node a -> node b on the fabric (underlay) | $under_shaped |"
+	echo "| pod on a -> pod on b over VXLAN | $over_shaped |"
+	echo
+	awk -v o="$over_shaped" -v u="$under_shaped" 'BEGIN { printf "Overlay / underlay: %.0f %%\n", 100 * o / u }'
+fi
