@@ -1,6 +1,7 @@
 # podnet — see README.md.  `make` builds, `make check` tests (SAN=1: ASan+UBSan),
 # `make install` copies the plugins to $(DESTDIR)$(CNI_BIN_DIR), `make bench` benchmarks.
 CC       ?= cc
+READELF  ?= readelf
 CFLAGS   ?= -O2 -g
 PREFIX   ?= /usr/local
 CNI_BIN_DIR ?= /opt/cni/bin
@@ -83,7 +84,7 @@ $(BUILD)/bin/host-local: $(HL_OBJ) $(LIBPODNET)
 # (lib/cni-delegate.c): it carries that executable's GNU build ID
 $(BUILD)/gen/host-local-id.h: $(BUILD)/bin/host-local
 	@mkdir -p $(@D)
-	$(Q)id=$$(readelf -n $< | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p'); \
+	$(Q)id=$$(LC_ALL=C $(READELF) -n $< | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p'); \
 	[ -n "$$id" ] || { echo "$<: no GNU build ID" >&2; exit 1; }; \
 	printf '#define PN_HOST_LOCAL_BUILD_ID "%s"\n' "$$id" >$@.tmp && mv $@.tmp $@
 $(BUILD)/plugins/bridge/main.o: $(BUILD)/gen/host-local-id.h
@@ -128,7 +129,7 @@ $(BUILD)/tests/unit/%.o: override CFLAGS += -Ilib/host-local
 $(BUILD)/tests/test-%: $(BUILD)/tests/unit/test-%.o $(filter-out %/main.o,$(BR_OBJ)) $(PX_CORE) $(LIBPODNET)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(LDFLAGS) -Wl,--build-id=sha1 -o $@ $^ $(PKG_LIBS) $(shell pkg-config --libs cmocka)
 
 unit: $(UNIT_BIN)
 	@tests/run-unit $(UNIT_BIN)

@@ -329,8 +329,10 @@ int pn_link_wait_operstate(struct pn_nl *nl, struct pn_nl *mon, int index, uint8
 					return 0;
 			}
 		}
-		if (n < 0 && errno == ENOBUFS)
-			ask = true;   /* the socket overflowed: events were dropped */
+		/* the socket overflowed, or a message (a port with many VLANs) did not fit: an
+		 * event may be lost, so the state is asked again */
+		if (n < 0 && (errno == ENOBUFS || errno == ENOSPC))
+			ask = true;
 		else if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "netlink receive: %s", strerror(errno));
 		left = deadline - mono_ms();

@@ -7,7 +7,6 @@
 
 #include "ctx.h"
 #include "netns.h"
-#include "sysctl.h"
 
 void ctx_close(struct ctx *x)
 {
@@ -17,18 +16,6 @@ void ctx_close(struct ctx *x)
 		close(x->host_ns);
 	if (x->pod_ns >= 0)
 		close(x->pod_ns);
-	if (x->host_v6conf >= 0)
-		close(x->host_v6conf);
-}
-
-int ctx_host_v6conf_write(struct ctx *x, const char *dev, const char *key, const char *value)
-{
-	char path[64];
-
-	if (x->host_v6conf < 0 && (x->host_v6conf = pn_sysctl_dir_open("net/ipv6/conf")) < 0)
-		return x->host_v6conf;
-	snprintf(path, sizeof(path), "%s/%s", dev, key);
-	return pn_sysctl_write_at(x->host_v6conf, path, value);
 }
 
 int ctx_open_pod(struct ctx *x, const char *netns, struct pn_err *e)
@@ -49,7 +36,7 @@ int ctx_open(struct ctx *x, const struct cni_req *req, bool need_pod, struct pn_
 	int r;
 
 	memset(x, 0, sizeof(*x));
-	x->host_ns = x->pod_ns = x->host_v6conf = -1;
+	x->host_ns = x->pod_ns = -1;
 	if ((r = pn_nl_open(&x->host, e)) < 0)
 		return r;
 	x->host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

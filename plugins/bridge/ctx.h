@@ -10,7 +10,6 @@
 struct ctx {
 	struct pn_nl host, pod;
 	int host_ns, pod_ns;
-	int host_v6conf;        /* /proc/sys/net/ipv6/conf of the node, once opened (sysctl.h) */
 };
 
 /* need_pod: also the pod's netns (CNI_NETNS) and a socket in it; -ENOENT when it is gone. */
@@ -18,7 +17,5 @@ int ctx_open(struct ctx *x, const struct cni_req *req, bool need_pod, struct pn_
 /* Opens the pod netns and a netlink socket inside it; -ENOENT when the netns is gone. */
 int ctx_open_pod(struct ctx *x, const char *netns, struct pn_err *e);
 void ctx_close(struct ctx *x);
-/* Writes net.ipv6.conf.<dev>.<key> in the node (to be called there); 0 or -errno. */
-int ctx_host_v6conf_write(struct ctx *x, const char *dev, const char *key, const char *value);
 
 #endif

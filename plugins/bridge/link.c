@@ -2,12 +2,14 @@
 #include <errno.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
 #include "link.h"
+#include "sysctl.h"
 
 #define IF_OPER_UP 6   /* RFC 2863; linux/if.h clashes with net/if.h */
 
@@ -41,8 +43,12 @@ int br_ensure_bridge(struct ctx *x, const struct br_conf *c, struct pn_link *br,
 	if (c->promisc && !(br->flags & IFF_PROMISC))
 		up.promisc = 1;
 	/* "we want to own the routes for this interface" (the reference, on every ADD) */
-	if (br->accept_ra > 0)
-		ctx_host_v6conf_write(x, c->bridge, "accept_ra", "0");
+	if (br->accept_ra > 0) {
+		char path[IFNAMSIZ + 32];
+
+		snprintf(path, sizeof(path), "net/ipv6/conf/%s/accept_ra", c->bridge);
+		pn_sysctl_write(path, "0");
+	}
 	if (!(br->flags & IFF_UP) || up.promisc == 1) {
 		up.up = 1;
 		if ((r = pn_link_set(host, br->index, &up, e)) < 0)
@@ -148,7 +154,7 @@ int br_ensure_vlan_gateway(struct pn_nl *host, const struct br_conf *c, const st
 }
 
 int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn_prefix *gw, bool force,
-		   struct pn_err *e)
+		   bool *added, struct pn_err *e)
 {
 	struct pn_addr addrs[64];
 	char a[PN_PREFIX_STRLEN];
@@ -185,16 +191,22 @@ int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn
 		return 0;   /* a concurrent ADD put it there */
 	if (r < 0)
 		return pn_err_prefix(e, r, "could not add IP address %s to \"%s\"", pn_prefix_format(gw, a), br->name);
-	return 1;
+	*added = true;
+	return 0;
 }
 
-int br_wait_oper_up(struct pn_nl *nl, struct pn_nl *mon, int index, struct pn_err *e)
+int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e)
 {
+	struct pn_nl mon;
 	uint8_t state = 0;
 	int r;
 
+	/* subscribed before the first look at the state: no change between them is missed */
+	if ((r = pn_nl_open_monitor(&mon, RTMGRP_LINK, e)) < 0)
+		return r;
 	/* as long as the reference's retries (0, 50, 500, 1000, 1000 ms), without their sleeps */
-	r = pn_link_wait_operstate(nl, mon, index, IF_OPER_UP, 2550, &state, e);
+	r = pn_link_wait_operstate(nl, &mon, index, IF_OPER_UP, 2550, &state, e);
+	pn_nl_close(&mon);
 	if (r == -ETIMEDOUT)
 		return pn_err_set(e, CNI_ERR_INTERNAL, r, "bridge port in error state: operstate %u", state);
 	return r;

@@ -15,10 +15,10 @@ int br_ensure_bridge(struct ctx *x, const struct br_conf *c, struct pn_link *br,
  */
 int br_setup_veth(struct ctx *x, const struct br_conf *c, const char *ifname, const struct pn_link *br,
 		  struct pn_link *hostveth, struct pn_link *ctr, struct pn_err *e);
-/* Puts gw/len on the bridge unless it is there (1: added, 0: was there); another address
- * conflicts unless force. */
+/* Puts gw/len on the bridge unless it is there (*added set when this call put it there);
+ * another address conflicts unless force. */
 int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn_prefix *gw, bool force,
-		   struct pn_err *e);
+		   bool *added, struct pn_err *e);
 /*
  * With vlan and isGateway the gateway lives on "<bridge>.<vlan>": a veth pair in the node
  * whose peer is a bridge port with the VLAN as PVID/untagged (the reference's layout).
@@ -26,7 +26,7 @@ int br_ensure_addr(struct pn_nl *host, const struct pn_link *br, const struct pn
  */
 int br_ensure_vlan_gateway(struct pn_nl *host, const struct br_conf *c, const struct pn_link *br,
 			   struct pn_link *gwlink, struct pn_err *e);
-/* Waits (bounded, ~2.5 s) for a link to be operationally up; mon: see pn_link_wait_operstate. */
-int br_wait_oper_up(struct pn_nl *nl, struct pn_nl *mon, int index, struct pn_err *e);
+/* Waits (bounded, ~2.5 s) for a link of nl's netns, the caller's, to be operationally up. */
+int br_wait_oper_up(struct pn_nl *nl, int index, struct pn_err *e);
 
 #endif

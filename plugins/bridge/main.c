@@ -7,12 +7,10 @@
 #include <errno.h>
 #include <linux/ip.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <linux/rtnetlink.h>
 
 #include "cni.h"
 #include "check.h"
@@ -72,6 +70,22 @@ static int pod_sysctls(struct ctx *x, const struct br_conf *c, const struct pn_l
 		close(conf);
 	pn_netns_leave(&saved);
 	return r < 0 ? r : 0;
+}
+
+/*
+ * The bridge's MAC pinned to what it is: the kernel would otherwise follow its lowest
+ * port's.  Right after the gateway address went on, as the reference's ensureAddr does,
+ * and only then: setting it on every ADD would cost the kernel a walk over all ports.
+ */
+static void pin_bridge_mac(struct ctx *x, struct pn_link *br)
+{
+	struct pn_link_change pin = PN_LINK_CHANGE_NONE;
+	struct pn_err ignore;
+
+	if (pn_link_get(&x->host, NULL, br->index, br, &ignore) == 0 && memcmp(br->mac, "\0\0\0\0\0\0", 6)) {
+		pin.mac = br->mac;
+		pn_link_set(&x->host, br->index, &pin, &ignore);
+	}
 }
 
 /* ip_forward / conf.all.forwarding on, read over netlink and written only when off */
@@ -243,9 +257,8 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	struct pn_prefix gws[MAX_ADDRS];
 	struct br_conf c;
 	struct ctx x;
-	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false, gw_added = false;
+	bool veth_made = false, ipam_done = false, masq_done = false, spoof_done = false;
 	struct cni_job ipam = { .running = false };
-	struct pn_nl mon = { .sock = NULL };
 	size_t ngws = 0;
 	json_t *res = NULL, *ifaces;
 	int r;
@@ -263,9 +276,6 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 	r = br_setup_veth(&x, &c, req->ifname, &br, &hostveth, &ctr, e);
 	veth_made = ctr.index > 0 && r != -EEXIST;
 	if (r < 0)
-		goto fail;
-	/* before the pod's end goes up: the host end's oper-up event is then not missed */
-	if (!c.disable_ctr_iface && (r = pn_nl_open_monitor(&mon, RTMGRP_LINK, e)) < 0)
 		goto fail;
 	if (c.macspoofchk) {
 		spoof_done = true;
@@ -287,24 +297,15 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		if (ngws && c.vlan && (r = br_ensure_vlan_gateway(&x.host, &c, &br, &vlan_gw, e)) < 0)
 			goto fail;
 		for (size_t i = 0; i < ngws; i++) {
-			if ((r = br_ensure_addr(&x.host, vlan_gw.index ? &vlan_gw : &br, &gws[i], c.force_address, e)) < 0)
+			bool added = false;
+
+			if ((r = br_ensure_addr(&x.host, vlan_gw.index ? &vlan_gw : &br, &gws[i], c.force_address,
+						&added, e)) < 0)
 				goto fail;
-			gw_added |= r > 0;
+			if (added)
+				pin_bridge_mac(&x, &br);
 			if ((r = ensure_forwarding(&x, gws[i].ip.family, e)) < 0)
 				goto fail;
-		}
-		if (gw_added) {
-			/*
-			 * pin the bridge's MAC: the kernel would otherwise follow its lowest port's.
-			 * Once, with the gateway address, as the reference does: setting it again on
-			 * every ADD would cost the kernel a walk over all ports each time.
-			 */
-			struct pn_link_change pin = PN_LINK_CHANGE_NONE;
-
-			if (pn_link_get(&x.host, NULL, br.index, &br, e) == 0 && memcmp(br.mac, "\0\0\0\0\0\0", 6)) {
-				pin.mac = br.mac;
-				pn_link_set(&x.host, br.index, &pin, e);
-			}
 		}
 		if (c.ip_masq) {
 			masq_done = true;
@@ -319,7 +320,7 @@ static int br_add(const struct cni_req *req, json_t **result, struct pn_err *e)
 		if (up.up == 1 && (r = pn_link_set(&x.pod, ctr.index, &up, e)) < 0)
 			goto fail;
 	}
-	if (!c.disable_ctr_iface && (r = br_wait_oper_up(&x.host, &mon, hostveth.index, e)) < 0)
+	if (!c.disable_ctr_iface && (r = br_wait_oper_up(&x.host, hostveth.index, e)) < 0)
 		goto fail;
 	/* MACs can change when a port joins a bridge: report what they are now */
 	pn_link_get(&x.host, NULL, br.index, &br, e);
@@ -357,7 +358,6 @@ fail:
 	}
 out:
 	json_decref(res);
-	pn_nl_close(&mon);
 	ctx_close(&x);
 	return r;
 }
@@ -397,31 +397,13 @@ static void host_veth_name(const struct cni_req *req, struct ctx *x, const struc
 		strcpy(out, hv.name);
 }
 
-/*
- * Deleting a veth waits for RCU grace periods in the kernel (~20 ms on the test VM), and
- * so does closing an nftables socket after a transaction: DEL runs the first in a thread
- * while it releases the address and the masquerade, so the waits overlap.
- */
-struct unlink_job {
-	struct pn_nl *nl;
-	int index;
-	int r;
-	struct pn_err e;
-};
-
-static void *unlink_thread(void *arg)
-{
-	struct unlink_job *j = arg;
-
-	j->r = pn_link_del(j->nl, j->index, &j->e);
-	return NULL;
-}
-
-/* The nftables part of a DEL: our masquerade and spoof check, and the reference's. */
+/* The nftables part of a DEL: our masquerade and spoof check, and the reference's; all of it
+ * is tried, the first error is returned. */
 static int del_firewall(const struct cni_req *req, const struct br_conf *c, const struct pn_prefix *addrs, size_t n,
 			bool from_prev, const char *hostveth, struct pn_err *e)
 {
-	int r = 0;
+	struct pn_err e2;
+	int r = 0, r2;
 
 	/*
 	 * Our masquerade goes even when the pod's addresses are unknown or were removed
@@ -436,25 +418,37 @@ static int del_firewall(const struct cni_req *req, const struct br_conf *c, cons
 		if (r == 0)
 			r = br_refclean_masq(req, e);
 	}
-	if (r == 0 && c->macspoofchk && (r = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, e)) == 0)
-		r = br_refclean_spoofchk(req, e);
+	if (c->macspoofchk) {
+		r2 = br_spoofchk_del(req, hostveth[0] ? hostveth : NULL, &e2);
+		if (r2 == 0)
+			r2 = br_refclean_spoofchk(req, &e2);
+		if (r2 < 0 && r == 0) {
+			*e = e2;
+			r = r2;
+		}
+	}
 	return r;
 }
 
+/*
+ * In the reference's order: the pod's interface, then the address (so that no other pod
+ * gets it while this one still holds it), then the firewall.  The firewall's nftables
+ * work is done first and its sockets closed last (lib/nft.h): closing one waits for the
+ * kernel to free what it deleted, under a mutex the veth's unregister needs too, so the
+ * two waits overlap instead of adding up.  An IPAM error is reported first, as the
+ * reference's DEL reports it.
+ */
 static int br_del(const struct cni_req *req, struct pn_err *e)
 {
-	struct unlink_job job = { .index = 0 };
-	pthread_t thread;
-	bool threaded = false;
 	struct pn_prefix addrs[MAX_ADDRS];
-	struct pn_err ignore, ipam_err;
+	struct pn_err ignore, fw_err;
 	struct br_conf c;
 	struct pn_link ctr = { 0 };
 	char hostveth[IFNAMSIZ] = "";
 	struct ctx x;
 	size_t n;
 	bool from_prev;
-	int r, r_ipam = 0;
+	int r, r_fw;
 
 	if ((r = br_conf_load(&c, req, e)) < 0)
 		return r;
@@ -472,34 +466,19 @@ static int br_del(const struct cni_req *req, struct pn_err *e)
 	}
 	if (c.macspoofchk && !hostveth[0])
 		host_veth_name(req, &x, NULL, hostveth);
-	/*
-	 * The firewall first, its sockets closed last (lib/nft.h): the kernel then frees the
-	 * deleted rules while it deletes the veth pair, rather than one after the other.
-	 */
 	pn_nft_defer_close();
-	r = del_firewall(req, &c, addrs, n, from_prev, hostveth, e);
-	if (ctr.index) {
-		job.nl = &x.pod;
-		job.index = ctr.index;
-		threaded = pthread_create(&thread, NULL, unlink_thread, &job) == 0;
-		if (!threaded)
-			unlink_thread(&job);
+	r_fw = del_firewall(req, &c, addrs, n, from_prev, hostveth, &fw_err);
+	if (ctr.index && (r = pn_link_del(&x.pod, ctr.index, e)) < 0 && r != -ENODEV) {
+		pn_err_prefix(e, r, "failed to delete %s", req->ifname);
+		goto out;
 	}
-	/* the address is released whatever happened above: a DEL must not leak it */
-	if (br_l3(&c))
-		r_ipam = cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, &ipam_err);
-	if (r_ipam < 0 && r == 0) {
-		*e = ipam_err;
-		r = r_ipam;
+	r = br_l3(&c) ? cni_delegate(req, c.ipam_type, CNI_CMD_DEL, NULL, e) : 0;
+	if (r == 0 && r_fw < 0) {
+		*e = fw_err;
+		r = r_fw;
 	}
 out:
-	if (threaded)
-		pthread_join(thread, NULL);
 	pn_nft_close_deferred();
-	if (job.index && job.r < 0 && job.r != -ENODEV && r == 0) {
-		*e = job.e;
-		r = pn_err_prefix(e, job.r, "failed to delete %s", req->ifname);
-	}
 	ctx_close(&x);
 	return r < 0 ? r : 0;
 }
