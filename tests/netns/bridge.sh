@@ -293,4 +293,28 @@ expect "and leaves no eth0 in the pod" "$(ip -n "$P-pod5" -o link show eth0 2>/d
 CNI_NETNS_PATH=/run/netns/$P-pod4 CNI_PATH_DIRS=$HL/other cni "$BIN/bridge" DEL h1 < <(conf 1.0.0)
 expect "DEL through the other build" "$RC:$(reservations)" "0:"
 
+# --- 16 ADDs at once, then 16 DELs, each with host-local in-process (as a runtime starting pods) ---
+conf 1.0.0 '"ipMasq":true' > "$TMP/par.json"
+for i in $(seq 1 16); do netns_add "$P-par$i"; done
+for i in $(seq 1 16); do
+	ip netns exec "$NODE" env CNI_COMMAND=ADD CNI_CONTAINERID=par$i CNI_NETNS=/run/netns/$P-par$i CNI_IFNAME=eth0 \
+		CNI_PATH="$BIN" "$BIN/bridge" < "$TMP/par.json" > "$TMP/par$i.out" 2>&1 &
+done
+wait
+PARIPS=$(for i in $(seq 1 16); do $JSON ips.0.address < "$TMP/par$i.out"; done | sort -u | wc -l)
+expect "16 parallel ADDs: 16 distinct addresses" "$PARIPS" 16
+expect "16 parallel ADDs: 16 eth0 up with their address" \
+	"$(for i in $(seq 1 16); do ip -n "$P-par$i" -br addr show eth0 2>/dev/null | grep -c ' UP .*10\.244\.1\.'; done | awk '{ s += $1 } END { print s }')" 16
+expect "16 parallel ADDs: 16 masquerade entries" \
+	"$(ip netns exec "$NODE" nft list ruleset | grep -oE 'id: par[0-9]+' | sort -u | wc -l)" 16
+for i in $(seq 1 16); do
+	ip netns exec "$NODE" env CNI_COMMAND=DEL CNI_CONTAINERID=par$i CNI_NETNS=/run/netns/$P-par$i CNI_IFNAME=eth0 \
+		CNI_PATH="$BIN" "$BIN/bridge" < "$TMP/par.json" > "$TMP/pardel$i.out" 2>&1 &
+done
+wait
+expect "16 parallel DELs: no reservation, eth0 or masquerade entry left" \
+	"$(reservations | grep -c . ; for i in $(seq 1 16); do ip -n "$P-par$i" link show eth0 2>/dev/null; done | wc -l; ip netns exec "$NODE" nft list ruleset | grep -c 'id: par')" "0
+0
+0"
+
 finish
