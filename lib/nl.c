@@ -17,19 +17,22 @@
 
 #include "nl-internal.h"
 
-int pn_nl_open(struct pn_nl *nl, struct pn_err *e)
+/* A NETLINK_ROUTE socket bound to groups (0: requests only); requests get the options. */
+static int nl_socket(struct pn_nl *nl, int flags, unsigned groups, struct pn_err *e)
 {
 	int one = 1;
 
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | flags);
 	if (!nl->sock)
 		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "netlink socket: %s", strerror(errno));
-	/* older kernels ignore these: the kernel's own error text, and short error replies */
-	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	/* dumps filtered by the kernel (an address dump of one link, not of all 250 ports) */
-	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (!groups) {
+		/* older kernels ignore these: the kernel's own error text, and short error replies */
+		mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
+		mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
+		/* dumps filtered by the kernel (an address dump of one link, not of all 250 ports) */
+		mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one));
+	}
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
 		int err = errno;
 
 		mnl_socket_close(nl->sock);
@@ -41,21 +44,14 @@ int pn_nl_open(struct pn_nl *nl, struct pn_err *e)
 	return 0;
 }
 
+int pn_nl_open(struct pn_nl *nl, struct pn_err *e)
+{
+	return nl_socket(nl, 0, 0, e);
+}
+
 int pn_nl_open_monitor(struct pn_nl *nl, unsigned groups, struct pn_err *e)
 {
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (!nl->sock)
-		return pn_err_set(e, CNI_ERR_INTERNAL, -errno, "netlink socket: %s", strerror(errno));
-	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno;
-
-		mnl_socket_close(nl->sock);
-		nl->sock = NULL;
-		return pn_err_set(e, CNI_ERR_INTERNAL, -err, "netlink bind: %s", strerror(err));
-	}
-	nl->portid = mnl_socket_get_portid(nl->sock);
-	nl->seq = 0;
-	return 0;
+	return nl_socket(nl, SOCK_NONBLOCK, groups, e);
 }
 
 void pn_nl_close(struct pn_nl *nl)

@@ -31,7 +31,7 @@ int pn_sysctl_write_at(int dirfd, const char *path, const char *value)
 	return r;
 }
 
-int pn_sysctl_read_at(int dirfd, const char *path, char *buf, size_t len)
+static int read_at(int dirfd, const char *path, char *buf, size_t len)
 {
 	ssize_t n;
 	int fd;
@@ -53,7 +53,7 @@ int pn_sysctl_ensure_at(int dirfd, const char *path, const char *value)
 {
 	char cur[64];
 
-	if (pn_sysctl_read_at(dirfd, path, cur, sizeof(cur)) == 0 && !strcmp(cur, value))
+	if (read_at(dirfd, path, cur, sizeof(cur)) == 0 && !strcmp(cur, value))
 		return 0;
 	return pn_sysctl_write_at(dirfd, path, value);
 }
@@ -68,13 +68,6 @@ int pn_sysctl_write(const char *path, const char *value)
 	char full[256];
 
 	return root_path(path, full, sizeof(full)) ?: pn_sysctl_write_at(AT_FDCWD, full, value);
-}
-
-int pn_sysctl_read(const char *path, char *buf, size_t len)
-{
-	char full[256];
-
-	return root_path(path, full, sizeof(full)) ?: pn_sysctl_read_at(AT_FDCWD, full, buf, len);
 }
 
 int pn_sysctl_ensure(const char *path, const char *value)

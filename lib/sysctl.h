@@ -7,7 +7,6 @@
 
 /* path relative to /proc/sys, e.g. "net/ipv4/ip_forward"; written without a newline */
 int pn_sysctl_write(const char *path, const char *value);
-int pn_sysctl_read(const char *path, char *buf, size_t len);
 /* Writes only when the value differs (the reference does this for forwarding). */
 int pn_sysctl_ensure(const char *path, const char *value);
 
@@ -20,7 +19,6 @@ int pn_sysctl_ensure(const char *path, const char *value);
  */
 int pn_sysctl_dir_open(const char *dir);
 int pn_sysctl_write_at(int dirfd, const char *path, const char *value);
-int pn_sysctl_read_at(int dirfd, const char *path, char *buf, size_t len);
 int pn_sysctl_ensure_at(int dirfd, const char *path, const char *value);
 
 #endif

@@ -359,6 +359,21 @@ static void test_delegate_builtin(void **state)
 	close(fd);
 	assert_int_equal(pn_elf_build_id(path, id + 64, 64), -ENOEXEC);
 	assert_int_equal(pn_elf_build_id("/nonexistent", id + 64, 64), -ENOENT);
+	/* an ELF header whose program headers are cut off: not an ELF file to trust */
+	{
+		char head[64];
+		int self = open("/proc/self/exe", O_RDONLY);
+
+		assert_int_equal(read(self, head, sizeof(head)), (int)sizeof(head));
+		close(self);
+		snprintf(path, sizeof(path), "%s/cut", dir);
+		fd = open(path, O_WRONLY | O_CREAT, 0755);
+		assert_int_equal(write(fd, head, sizeof(head)), (int)sizeof(head));
+		close(fd);
+		assert_int_equal(pn_elf_build_id(path, id + 64, 64), -ENOEXEC);
+		/* and a buffer too small for the ID is refused, not overrun */
+		assert_int_equal(pn_elf_build_id("/proc/self/exe", id + 64, 8), -ENOEXEC);
+	}
 	req.path = dir;
 	req.conf = json_pack("{s:s, s:s}", "cniVersion", "0.3.1", "name", "n");
 	cni_delegate_set_builtin(&b);
