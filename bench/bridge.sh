@@ -16,7 +16,8 @@
 #
 # Run as root from the repo root after `make` (or via `make bench`).  Env: BENCH_RUNS (default
 # 100), BENCH_SIZES (default "1 250"), BENCH_SETTLE (seconds of sync+sleep before every measured
-# row, default 5), BUILD (default build), REF_CNI_DIR (default /usr/lib/cni).
+# row, default 5), BUILD (default build), REF_CNI_DIR (default /usr/lib/cni), BENCH_POD_IPV6
+# (default on; off: IPv6 disabled in every pod netns before its ADD).
 set -euo pipefail
 
 BUILD=${BUILD:-build}
@@ -25,6 +26,7 @@ REF=${REF_CNI_DIR:-/usr/lib/cni}
 RUNS=${BENCH_RUNS:-100}
 SIZES=$(tr ' ' '\n' <<<"${BENCH_SIZES:-1 250}" | grep . | sort -n -u | tr '\n' ' ')
 SETTLE=${BENCH_SETTLE:-5}
+POD_IPV6=${BENCH_POD_IPV6:-on}
 BENCH=$BIN/pn-bench
 P=pnbr$$
 NODE=$P-node
@@ -58,6 +60,12 @@ ip netns add "$NODE"
 ip -n "$NODE" link set lo up
 for ((i = 0; i < MAXN; i++)); do ip netns add "$P-pre-$i"; done
 for ((i = 0; i < RUNS; i++)); do ip netns add "$P-run-$i"; done
+# BENCH_POD_IPV6=off: no IPv6 in the pods' netns, to see what their IPv6 start-up costs the node
+if [[ $POD_IPV6 == off ]]; then
+	for ns in $(ip netns list | awk '{print $1}' | grep -E "^$P-(pre|run)-"); do
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+	done
+fi
 ip netns add "$P-floor"
 
 declare -A BR=([ours]=pnb-ours [ref]=pnb-ref) PLUGINS=([ours]=$BIN [ref]=$REF)
@@ -161,7 +169,7 @@ echo "## bridge benchmark"
 echo
 echo "- nproc: $(nproc), kernel: $(uname -r), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 echo "- ours: $BIN/bridge + host-local; reference: $REF/bridge + host-local, containernetworking-plugins $(dpkg-query -W -f '${Version}' containernetworking-plugins 2>/dev/null || echo '?'), ipMasq through $(iptables -V 2>/dev/null)"
-echo "- config: cniVersion 1.0.0, isGateway, IPv4 10.200.0.0/16, default route; each implementation on its own bridge and dataDir in one node netns"
+echo "- config: cniVersion 1.0.0, isGateway, IPv4 10.200.0.0/16, default route; each implementation on its own bridge and dataDir in one node netns; IPv6 in the pods' netns: $POD_IPV6"
 echo "- per row: N pods already on the bridge (ADDed by the same implementation and config, not measured), then $RUNS ADDs and $RUNS DELs, each into its own pod netns, fork+exec+wait of the plugin inside the node netns (CNI_IFNAME=eth0); peak RSS = largest ru_maxrss of a plugin process including what it waited for (IPAM, iptables); ${SETTLE} s sync+sleep before every row"
 echo "- kernel floor (in-process netlink, no exec; eth0 made from a socket in a pod netns with its peer born in the node netns, then deleted by name, $RUNS times):"
 echo "  - at the start: create+delete $(fl "$FLOOR1" VETH); create alone $(fl "$FLOOR1" VETH_ADD), delete alone $(fl "$FLOOR1" VETH_DEL)"
