@@ -294,8 +294,6 @@ int cni_delegate_finish(const struct cni_req *req, struct cni_job *j, json_t **r
 	}
 out:
 	json_decref(o);
-	json_decref(j->builtin_out);
-	j->builtin_out = NULL;
 	free(j->out);
 	j->out = NULL;
 	return r;
